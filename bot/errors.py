@@ -1,0 +1,102 @@
+"""The bot's one exception tree. ``httpx`` and Slack SDK errors are converted into it in one place
+each (``openai_api/_transport.py`` and ``slack_output``), so callers catch only these::
+
+    BotError
+    ├── ConfigError                  configuration missing or malformed (exit code 2)
+    ├── ModelError                   anything that went wrong talking to the model server
+    │   ├── ModelTimeout             connect/read timeout or a stalled stream
+    │   ├── ModelUnavailable         connection refused/reset, DNS failure
+    │   ├── ModelRateLimited         429, carries ``retry_after`` seconds when the server said
+    │   ├── ModelRefused             content policy: the request was declined
+    │   ├── ModelContextTooLong      400 ``context_length_exceeded``
+    │   ├── ModelStreamInterrupted   the stream broke after some text; carries ``partial_text``
+    │   └── ModelStatusError         any other HTTP error status, with OpenAI's code and message
+    ├── SlackDeliveryError           Slack answered ``ok: false``; carries Slack's error code
+    └── StorageError                 the database could not be reached or written
+"""
+
+from __future__ import annotations
+
+
+class BotError(Exception):
+    """Base of every error the bot raises on purpose."""
+
+
+class ConfigError(BotError):
+    """A configuration variable is missing or malformed; the message says what to do."""
+
+    def __init__(self, variable: str, fix: str) -> None:
+        super().__init__(f"{variable}: {fix}")
+        self.variable = variable
+        self.fix = fix
+
+
+class ModelError(BotError):
+    """The model server could not give an answer."""
+
+    retryable: bool = False
+
+    def __init__(self, message: str, *, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class ModelTimeout(ModelError):
+    retryable = True
+
+
+class ModelUnavailable(ModelError):
+    retryable = True
+
+
+class ModelRateLimited(ModelError):
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = 429,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retry_after = retry_after
+
+
+class ModelRefused(ModelError):
+    """The model server declined the request on content-policy grounds."""
+
+
+class ModelContextTooLong(ModelError):
+    """The request did not fit the model's context window."""
+
+
+class ModelStreamInterrupted(ModelError):
+    """The answer stream broke after ``partial_text`` had arrived."""
+
+    def __init__(self, message: str, *, partial_text: str) -> None:
+        super().__init__(message)
+        self.partial_text = partial_text
+
+
+class ModelStatusError(ModelError):
+    """Any other error status; 5xx are worth retrying, 4xx are not."""
+
+    def __init__(self, message: str, *, status: int, code: str | None = None) -> None:
+        super().__init__(message, status=status, code=code)
+        self.retryable = status >= 500
+
+
+class SlackDeliveryError(BotError):
+    """Slack refused a Web API call (``ok: false``)."""
+
+    def __init__(self, method: str, error: str) -> None:
+        super().__init__(f"Slack {method} failed: {error}")
+        self.method = method
+        self.error = error
+
+
+class StorageError(BotError):
+    """The database could not be reached or written."""

@@ -1,0 +1,163 @@
+"""Conversations and their turns. Repositories never commit: the service owning the unit of
+work does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store._upsert import insert_ignoring_conflict
+from bot.store.models import Conversation, Message
+
+
+@dataclass(frozen=True)
+class StoredTurn:
+    """A user turn as stored, and whether this delivery is the one that owns (answers) it."""
+
+    message: Message
+    owned: bool
+
+
+class ConversationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, team_id: str, channel_id: str, thread_ts: str) -> Conversation | None:
+        return await self._session.scalar(
+            select(Conversation).where(
+                Conversation.team_id == team_id,
+                Conversation.channel_id == channel_id,
+                Conversation.thread_ts == thread_ts,
+            )
+        )
+
+    async def get_or_create(
+        self,
+        *,
+        team_id: str,
+        enterprise_id: str | None,
+        channel_id: str,
+        thread_ts: str,
+        kind: str,
+    ) -> Conversation:
+        await insert_ignoring_conflict(
+            self._session,
+            Conversation,
+            {
+                "team_id": team_id,
+                "enterprise_id": enterprise_id,
+                "channel_id": channel_id,
+                "thread_ts": thread_ts,
+                "kind": kind,
+                "caught_up": False,
+            },
+        )
+        conversation = await self.get(team_id, channel_id, thread_ts)
+        assert conversation is not None, "inserted or already present"
+        return conversation
+
+    async def mark_caught_up(self, conversation: Conversation) -> None:
+        conversation.caught_up = True
+        await self._session.flush()
+
+
+class MessageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add_user_turn(
+        self,
+        conversation: Conversation,
+        *,
+        slack_ts: str,
+        slack_user_id: str,
+        text: str,
+        source_event_id: str,
+        token_count: int | None = None,
+        author_name: str | None = None,
+    ) -> StoredTurn:
+        """Store the turn once per Slack message; a second delivery of it gets ``owned=False``."""
+        await insert_ignoring_conflict(
+            self._session,
+            Message,
+            {
+                "conversation_id": conversation.id,
+                "team_id": conversation.team_id,
+                "role": "user",
+                "text": text,
+                "slack_user_id": slack_user_id,
+                "author_name": author_name,
+                "slack_ts": slack_ts,
+                "source_event_id": source_event_id,
+                "status": "complete",
+                "token_count": token_count,
+            },
+        )
+        message = await self.by_ts(conversation, slack_ts)
+        assert message is not None, "inserted or already present"
+        return StoredTurn(message, owned=message.source_event_id == source_event_id)
+
+    async def by_ts(self, conversation: Conversation, slack_ts: str) -> Message | None:
+        return await self._session.scalar(
+            select(Message).where(
+                Message.conversation_id == conversation.id,
+                Message.team_id == conversation.team_id,
+                Message.slack_ts == slack_ts,
+            )
+        )
+
+    async def answer_to(self, turn: Message) -> Message | None:
+        return await self._session.scalar(
+            select(Message).where(
+                Message.reply_to_id == turn.id,
+                Message.team_id == turn.team_id,
+                Message.role == "assistant",
+            )
+        )
+
+    async def history_before(self, turn: Message) -> Sequence[Message]:
+        """Earlier turns of the conversation, oldest first (insertion order is turn order)."""
+        result = await self._session.scalars(
+            select(Message)
+            .where(
+                Message.conversation_id == turn.conversation_id,
+                Message.team_id == turn.team_id,
+                Message.id < turn.id,
+                Message.text != "",
+            )
+            .order_by(Message.id)
+        )
+        return result.all()
+
+    async def add_assistant_turn(
+        self,
+        answering: Message,
+        *,
+        slack_ts: str,
+        text: str,
+        status: str,
+        model: str,
+        token_count: int | None,
+    ) -> Message:
+        message = Message(
+            conversation_id=answering.conversation_id,
+            team_id=answering.team_id,
+            role="assistant",
+            text=text,
+            slack_ts=slack_ts,
+            reply_to_id=answering.id,
+            status=status,
+            model=model,
+            token_count=token_count,
+        )
+        self._session.add(message)
+        await self._session.flush()
+        return message
+
+    async def set_token_count(self, message: Message, token_count: int) -> None:
+        await self._session.execute(
+            update(Message).where(Message.id == message.id).values(token_count=token_count)
+        )

@@ -1,0 +1,113 @@
+"""The durable inbox: deliveries recorded before the acknowledgement, claimed under a lease."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store._upsert import insert_ignoring_conflict
+from bot.store.models import InboxItem
+
+
+class InboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        *,
+        event_id: str,
+        team_id: str,
+        kind: str,
+        payload: str,
+        lease_owner: str | None,
+        lease_expires_at: datetime | None,
+    ) -> int | None:
+        """Record a delivery, optionally already claimed; None when the event_id was seen."""
+        return await insert_ignoring_conflict(
+            self._session,
+            InboxItem,
+            {
+                "event_id": event_id,
+                "team_id": team_id,
+                "kind": kind,
+                "payload": payload,
+                "status": "processing" if lease_owner else "pending",
+                "attempts": 1 if lease_owner else 0,
+                "lease_owner": lease_owner,
+                "lease_expires_at": lease_expires_at,
+            },
+        )
+
+    async def claim_due(
+        self, *, owner: str, now: datetime, lease_expires_at: datetime, limit: int
+    ) -> Sequence[InboxItem]:
+        """Claim pending rows and rows whose lease expired (their process died)."""
+        due = or_(
+            InboxItem.status == "pending",
+            and_(InboxItem.status == "processing", InboxItem.lease_expires_at < now),
+        )
+        candidates = (
+            await self._session.scalars(
+                select(InboxItem.id).where(due).order_by(InboxItem.id).limit(limit)
+            )
+        ).all()
+        claimed: list[InboxItem] = []
+        for item_id in candidates:
+            # The conditional update is the claim: of two replicas, only one sees a row change.
+            result = await self._session.execute(
+                update(InboxItem)
+                .where(InboxItem.id == item_id, due)
+                .values(
+                    status="processing",
+                    lease_owner=owner,
+                    lease_expires_at=lease_expires_at,
+                    attempts=InboxItem.attempts + 1,
+                )
+                .returning(InboxItem)
+            )
+            row = result.scalars().first()
+            if row is not None:
+                claimed.append(row)
+        return claimed
+
+    async def renew(self, item_id: int, *, owner: str, lease_expires_at: datetime) -> bool:
+        result = await self._session.execute(
+            update(InboxItem)
+            .where(
+                InboxItem.id == item_id,
+                InboxItem.lease_owner == owner,
+                InboxItem.status == "processing",
+            )
+            .values(lease_expires_at=lease_expires_at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def set_reply_ts(self, item_id: int, reply_ts: str) -> None:
+        await self._session.execute(
+            update(InboxItem).where(InboxItem.id == item_id).values(reply_ts=reply_ts)
+        )
+
+    async def finish(
+        self,
+        item_id: int,
+        *,
+        owner: str,
+        status: str,
+        reference_id: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        await self._session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == item_id, InboxItem.lease_owner == owner)
+            .values(
+                status=status,
+                lease_owner=None,
+                lease_expires_at=None,
+                reference_id=reference_id,
+                last_error=error,
+            )
+        )

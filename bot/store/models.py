@@ -1,0 +1,170 @@
+"""ORM models: the conversation store, the durable inbox, and what later features record.
+
+Every row carries ``team_id`` and every query is scoped by it, so one workspace can never read
+another's conversations.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
+_Id = BigInteger().with_variant(Integer(), "sqlite")
+_SlackId = String(32)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class _Timestamps:
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
+    )
+
+
+class Conversation(_Timestamps, Base):
+    """One Slack thread. Per-conversation overrides win over channel settings and defaults."""
+
+    __tablename__ = "conversations"
+    # One conversation per Slack thread, whichever event told us about it first.
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "thread_ts"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    enterprise_id: Mapped[str | None] = mapped_column(_SlackId)
+    channel_id: Mapped[str] = mapped_column(_SlackId)
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))  # channel_thread | dm | assistant_thread
+    model: Mapped[str | None] = mapped_column(String(128))
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    # The thread was read once from Slack (mid-thread mention); it is never read again.
+    caught_up: Mapped[bool] = mapped_column(default=False)
+
+
+class Message(_Timestamps, Base):
+    """One turn. Turns are ordered by ``id``: the per-thread lock makes insertion order the
+    conversational order (a user turn is stored only after the previous answer)."""
+
+    __tablename__ = "messages"
+    # One turn per Slack message, however many events announce it (app_mention + message.*).
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "slack_ts"),
+        Index("ix_messages_reply_to_id", "reply_to_id"),
+    )
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    conversation_id: Mapped[int] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    role: Mapped[str] = mapped_column(String(16))  # system | user | assistant
+    text: Mapped[str] = mapped_column(Text)
+    slack_user_id: Mapped[str | None] = mapped_column(_SlackId)
+    author_name: Mapped[str | None] = mapped_column(String(255))
+    slack_ts: Mapped[str] = mapped_column(String(32))
+    # The delivery that created a user turn is the one that answers it: duplicates see another id.
+    source_event_id: Mapped[str | None] = mapped_column(String(64))
+    # For assistant turns: the user turn they answer (lets recovery know it is already answered).
+    reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
+    # complete | interrupted | failed
+    status: Mapped[str] = mapped_column(String(16), default="complete")  # or interrupted, failed
+    token_count: Mapped[int | None] = mapped_column(Integer)
+    model: Mapped[str | None] = mapped_column(String(128))
+
+
+class InboxItem(_Timestamps, Base):
+    """Every accepted Slack delivery, recorded before Slack gets its acknowledgement."""
+
+    __tablename__ = "inbox"
+    # Index for the recovery sweep: pending rows and expired leases.
+    __table_args__ = (Index("ix_inbox_status_lease", "status", "lease_expires_at"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    # Slack retries carry the same event_id: the unique key drops them, on every replica.
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    kind: Mapped[str] = mapped_column(String(32))
+    # JSON of the typed value built by the listener, never Slack's raw envelope (no tokens).
+    # JSON of the typed value a listener built; never Slack's raw envelope (it carries tokens).
+    payload: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reply_ts: Mapped[str | None] = mapped_column(String(32))  # the answer being streamed, if any
+    reference_id: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class ImageRequest(_Timestamps, Base):
+    """Who asked ``/imagine`` for what, and what became of it."""
+
+    __tablename__ = "image_requests"
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    team_id: Mapped[str] = mapped_column(_SlackId, index=True)
+    enterprise_id: Mapped[str | None] = mapped_column(_SlackId)
+    channel_id: Mapped[str] = mapped_column(_SlackId)
+    user_id: Mapped[str] = mapped_column(_SlackId)
+    prompt: Mapped[str] = mapped_column(Text)
+    options: Mapped[str] = mapped_column(Text, default="{}")  # JSON
+    model: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    delivered_to: Mapped[str | None] = mapped_column(_SlackId)
+    slack_file_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
+    reference_id: Mapped[str | None] = mapped_column(String(32))
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class ChannelSettings(_Timestamps, Base):
+    """A channel's own system prompt and model, set with ``/ai-settings``."""
+
+    __tablename__ = "channel_settings"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    channel_id: Mapped[str] = mapped_column(_SlackId)
+    model: Mapped[str | None] = mapped_column(String(128))
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    updated_by: Mapped[str | None] = mapped_column(_SlackId)
+
+
+class Feedback(_Timestamps, Base):
+    """👍/👎 on an answer; a user's later click replaces their earlier one."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("team_id", "channel_id", "message_ts", "user_id"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    channel_id: Mapped[str] = mapped_column(_SlackId)
+    message_ts: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str] = mapped_column(_SlackId)
+    value: Mapped[str] = mapped_column(String(8))  # up | down
