@@ -1,0 +1,160 @@
+"""Fitting a thread's history into the model's context window.
+
+History comes from our store, never from Slack, so a long thread can hold more than the model
+takes: the oldest turns go first, the system prompt and the message being answered always stay.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.conversations.tokens import (
+    REPLY_PRIMING_TOKENS,
+    ChatMessage,
+    TokenCounter,
+    base_model_name,
+)
+from bot.errors import ModelContextTooLong
+
+_CONTEXT_WINDOWS: dict[str, int] = {
+    "gpt-5": 400_000,
+    "gpt-5-chat": 128_000,
+    "gpt-4.1": 1_047_576,
+    "gpt-4.5": 128_000,
+    "gpt-4o": 128_000,
+    "chatgpt-4o": 128_000,
+    "o1": 200_000,
+    "o1-mini": 128_000,
+    "o1-preview": 128_000,
+    "o3": 200_000,
+    "o4-mini": 200_000,
+    "gpt-4-turbo": 128_000,
+    "gpt-4-1106": 128_000,
+    "gpt-4-0125": 128_000,
+    "gpt-4-32k": 32_768,
+    "gpt-4": 8_192,
+    "gpt-3.5-turbo": 16_385,
+}
+"""Model-name prefix → context window in tokens; the longest matching prefix wins."""
+
+
+def context_window_for_model(model: str, default: int) -> int:
+    """The known window for OpenAI models, else ``default`` (``MODEL_CONTEXT_TOKENS``): only the
+    operator knows what a self-hosted or Azure-named model was deployed with."""
+    name = base_model_name(model)
+    matches = [prefix for prefix in _CONTEXT_WINDOWS if name.startswith(prefix)]
+    return _CONTEXT_WINDOWS[max(matches, key=len)] if matches else default
+
+
+@dataclass(frozen=True)
+class ContextBudget:
+    """A context window with room kept free for the answer."""
+
+    context_tokens: int
+    reserve_for_answer: int
+
+    def __post_init__(self) -> None:
+        if self.reserve_for_answer < 0 or self.context_tokens <= self.reserve_for_answer:
+            raise ValueError(
+                f"context_tokens ({self.context_tokens}) must exceed "
+                f"reserve_for_answer ({self.reserve_for_answer}), which must not be negative"
+            )
+
+    @property
+    def prompt_limit(self) -> int:
+        return self.context_tokens - self.reserve_for_answer
+
+
+@dataclass(frozen=True)
+class FittedPrompt:
+    """The messages to send, how many history turns were left out, and what we counted."""
+
+    messages: list[ChatMessage]
+    dropped: int
+    prompt_tokens: int
+
+
+def tighter(budget: ContextBudget, factor: float = 0.75) -> ContextBudget:
+    """A smaller prompt allowance for the retry after ``context_length_exceeded``: our count was
+    off for this model (or its deployment is smaller), so shrink the prompt, keep the reserve."""
+    if not 0 < factor < 1:
+        raise ValueError(f"factor must be between 0 and 1, got {factor}")
+    prompt_limit = max(1, int(budget.prompt_limit * factor))
+    return ContextBudget(budget.reserve_for_answer + prompt_limit, budget.reserve_for_answer)
+
+
+def fit_history(
+    counter: TokenCounter,
+    model: str,
+    system: ChatMessage,
+    history: Sequence[ChatMessage],
+    newest: ChatMessage,
+    budget: ContextBudget,
+    history_tokens: Sequence[int] | None = None,
+) -> FittedPrompt:
+    """Keep the newest history turns that fit beside ``system`` and ``newest``.
+
+    ``history_tokens``, when given, holds ``counter.count_message(model, turn)`` for each turn of
+    ``history`` (the store keeps it per message), so nothing is re-encoded. Each turn is counted
+    at most once, newest first, and counting stops at the first turn that does not fit. If even
+    ``system`` and ``newest`` overflow, the text of ``newest`` is cut in the middle.
+    Raises ``ModelContextTooLong`` when the system prompt alone leaves no room.
+    """
+    if history_tokens is not None and len(history_tokens) != len(history):
+        raise ValueError("history_tokens must hold one count per history message")
+    fixed = REPLY_PRIMING_TOKENS + counter.count_message(model, system)
+    newest_tokens = counter.count_message(model, newest)
+    room = budget.prompt_limit - fixed - newest_tokens
+    if room < 0:
+        cut = _truncate_turn(counter, model, newest, overflow=-room)
+        prompt_tokens = fixed + counter.count_message(model, cut)
+        return FittedPrompt([system, cut], dropped=len(history), prompt_tokens=prompt_tokens)
+    used = 0
+    start = len(history)
+    while start > 0:
+        index = start - 1
+        cost = (
+            history_tokens[index]
+            if history_tokens is not None
+            else counter.count_message(model, history[index])
+        )
+        if used + cost > room:
+            break
+        used += cost
+        start = index
+    return FittedPrompt(
+        [system, *history[start:], newest],
+        dropped=start,
+        prompt_tokens=fixed + used + newest_tokens,
+    )
+
+
+def _truncate_turn(
+    counter: TokenCounter, model: str, message: ChatMessage, overflow: int
+) -> ChatMessage:
+    """Shorten ``message``'s text parts, longest first, by ``overflow`` tokens in all."""
+    content = message["content"]
+    parts: list[dict[str, Any]] = (
+        [{"type": "text", "text": content}]
+        if isinstance(content, str)
+        else [dict(part) for part in content]
+    )
+    text_parts = sorted(
+        (part for part in parts if part.get("type") == "text"),
+        key=lambda part: len(part["text"]),
+        reverse=True,
+    )
+    for part in text_parts:
+        if overflow <= 0:
+            break
+        before = counter.count_text(model, part["text"])
+        part["text"] = counter.truncate_text(model, part["text"], max(before - overflow, 0))
+        overflow -= before - counter.count_text(model, part["text"])
+    if overflow > 0:
+        raise ModelContextTooLong(
+            "The system prompt leaves no room for the message in the model's context window",
+            code="context_length_exceeded",
+        )
+    return {**message, "content": parts[0]["text"] if isinstance(content, str) else parts}
