@@ -14,10 +14,9 @@ async def insert_ignoring_conflict(
     session: AsyncSession, model: type[Base], values: dict[str, Any]
 ) -> int | None:
     """Insert a row; return its id, or None when a unique constraint says it already exists."""
-    dialect = session.bind.dialect.name
+    dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = model.__table__
-    statement = insert(table).values(**values).on_conflict_do_nothing().returning(table.c.id)
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.__table__.c.id)
     result = await session.execute(statement)
     row = result.first()
     return None if row is None else int(row[0])

@@ -1,0 +1,68 @@
+"""Command line: ``python -m bot run | migrate | check | config-table``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+
+from bot.config import Settings, config_table
+from bot.errors import ConfigError
+from bot.logging_setup import configure_logging
+from bot.migrate import upgrade_to_head
+
+log = logging.getLogger("bot")
+
+
+async def _serve(settings: Settings) -> None:
+    from bot.app import BotServer
+
+    server = BotServer(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await server.start()
+    await stop.wait()
+    log.info("shutting down: finishing in-flight answers")
+    await server.stop()
+
+
+def _load_settings() -> Settings:
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="apply pending migrations, then serve (Socket Mode or HTTP)")
+    commands.add_parser("migrate", help="apply pending database migrations")
+    commands.add_parser("check", help="validate configuration and reach the services")
+    commands.add_parser("config-table", help="print the configuration table for the README")
+    args = parser.parse_args(argv)
+    if args.command == "config-table":
+        print(config_table())
+        return 0
+    try:
+        settings = _load_settings()
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.command == "check":
+        from bot.check import run_checks
+
+        return asyncio.run(run_checks(settings))
+    upgrade_to_head(settings.database_url)
+    if args.command == "run":
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

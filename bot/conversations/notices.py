@@ -1,0 +1,49 @@
+"""What users read when an answer could not be given: plain words and a reference id."""
+
+from __future__ import annotations
+
+from bot.errors import (
+    BotError,
+    ModelContextTooLong,
+    ModelRateLimited,
+    ModelRefused,
+    ModelStatusError,
+    ModelStreamInterrupted,
+    ModelTimeout,
+    ModelUnavailable,
+)
+
+
+def failure_notice(error: BaseException, reference_id: str) -> str:
+    """One friendly sentence for the thread; the cause itself goes to the log with the id."""
+    if isinstance(error, ModelRateLimited):
+        what = "The AI service is busy right now and asked us to slow down. Please try again in a minute."
+    elif isinstance(error, ModelStreamInterrupted):
+        what = "The answer was cut off because the connection to the AI service broke."
+    elif isinstance(error, ModelTimeout | ModelUnavailable):
+        what = "I couldn't reach the AI service in time. Please try again shortly."
+    elif isinstance(error, ModelRefused):
+        what = "The AI service declined to answer this request under its content policy."
+    elif isinstance(error, ModelContextTooLong):
+        what = "This thread is too long for the model, even after leaving out older messages. Please start a new thread."
+    elif isinstance(error, ModelStatusError) and error.status in (401, 403):
+        what = (
+            "The AI service rejected the bot's credentials. An admin needs to check OPENAI_API_KEY."
+        )
+    elif isinstance(error, ModelStatusError) and error.status == 404:
+        what = "The configured model was not found on the AI service. An admin needs to check OPENAI_MODEL."
+    elif isinstance(error, BotError):
+        what = "Sorry, I couldn't answer that because the AI service returned an error."
+    else:
+        what = "Sorry, something went wrong on my side while answering."
+    return f":warning: {what} (reference: `{reference_id}`)"
+
+
+INTERRUPTED_MARK = "⚠️ Answer interrupted."
+DROPPED_FOOTNOTE = (
+    "_Older messages in this thread were left out to fit the model's context window._"
+)
+EMPTY_PROMPT_NOTICE = (
+    ":wave: Hi! Ask me anything: mention me with your question, e.g. "
+    "`@bot summarize the discussion above`, or send me a direct message."
+)

@@ -1,0 +1,59 @@
+"""Logging: one line per event, ``text`` or ``json``, with secrets scrubbed before output."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from datetime import UTC, datetime
+
+# Slack tokens, OpenAI-style keys and bearer headers, wherever they turn up in a log line.
+_SECRET = re.compile(
+    r"(xox[abposre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{6,}|(?i:bearer)\s+[^\s'\"]+)"
+)
+# Attributes every LogRecord has; anything else was passed with ``extra=`` and is shown.
+_STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def scrub(text: str) -> str:
+    return _SECRET.sub("[redacted]", text)
+
+
+def _extras(record: logging.LogRecord) -> dict[str, object]:
+    return {k: v for k, v in vars(record).items() if k not in _STANDARD}
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extras = " ".join(f"{k}={v}" for k, v in _extras(record).items())
+        return scrub(f"{line} {extras}" if extras else line)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **{k: str(v) for k, v in _extras(record).items()},
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return scrub(json.dumps(entry, ensure_ascii=False))
+
+
+def configure_logging(level: str, fmt: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Library chatter at INFO would include request bodies (message text); keep it at WARNING.
+    for noisy in ("slack_bolt", "slack_sdk", "httpx", "httpcore", "aiohttp.access", "sqlalchemy"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,237 @@
+"""The one place that speaks HTTP to the model server and turns ``httpx`` failures and error
+responses into :mod:`bot.errors`. The API key lives only in request headers here: it never
+reaches an exception message or a log line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager
+from typing import Any
+
+import httpx
+from httpx_sse import ServerSentEvent, aconnect_sse
+
+from bot.errors import (
+    ModelContextTooLong,
+    ModelError,
+    ModelRateLimited,
+    ModelRefused,
+    ModelStatusError,
+    ModelTimeout,
+    ModelUnavailable,
+)
+
+from .retry_after import retry_after_seconds
+
+_AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com")
+_REFUSAL_CODES = frozenset({"content_policy_violation", "moderation_blocked", "content_filter"})
+_MAX_MESSAGE_CHARS = 300
+_USER_AGENT = "slack-openai-bot"
+
+
+def malformed_response(what: str) -> ModelStatusError:
+    """A 2xx answer we cannot use is treated like a bad gateway: worth one more try."""
+    return ModelStatusError(
+        f"model server sent a malformed response: {what}", status=502, code="malformed_response"
+    )
+
+
+def error_from_response(
+    status: int, headers: Mapping[str, str], body: bytes, *, secret: str = ""
+) -> ModelError:
+    """Classify an HTTP error answer; the body may be OpenAI's error object, another
+    compatible server's variant, or not JSON at all."""
+    message, code, kind = _parse_error_body(body)
+    if secret:
+        message = message.replace(secret, "***")
+    label = code or kind or "error"
+    text = f"model server answered {status} ({label}): {message}"
+    lowered = message.lower()
+    if code in _REFUSAL_CODES or kind in _REFUSAL_CODES:
+        return ModelRefused(text, status=status, code=code)
+    if code == "context_length_exceeded" or (status == 400 and "maximum context length" in lowered):
+        return ModelContextTooLong(text, status=status, code=code)
+    if status == 429 and code != "insufficient_quota":
+        return ModelRateLimited(text, retry_after=retry_after_seconds(headers), code=code)
+    if status == 408:
+        return ModelTimeout(text, status=status, code=code)
+    return ModelStatusError(text, status=status, code=code)
+
+
+def _parse_error_body(body: bytes) -> tuple[str, str | None, str | None]:
+    """Return (message, code, type) from ``{"error": {...}}``, a top-level error object
+    (vLLM) or plain text."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return _shorten(body.decode("utf-8", "replace").strip() or "no details"), None, None
+    if not isinstance(payload, dict):
+        return _shorten(str(payload)), None, None
+    error = payload.get("error", payload)
+    if isinstance(error, str):
+        return _shorten(error), None, None
+    if not isinstance(error, dict):
+        return "no details", None, None
+    message = error.get("message")
+    code = error.get("code")
+    kind = error.get("type")
+    return (
+        _shorten(message if isinstance(message, str) else "no details"),
+        code if isinstance(code, str) else None,
+        kind if isinstance(kind, str) else None,
+    )
+
+
+def _too_large(max_bytes: int) -> ModelError:
+    return ModelError(f"image larger than {max_bytes} bytes", code="image_too_large")
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= _MAX_MESSAGE_CHARS else text[: _MAX_MESSAGE_CHARS - 1] + "…"
+
+
+@contextmanager
+def _converting_errors(what: str) -> Iterator[None]:
+    """Map ``httpx`` exceptions; ``what`` is a method and path, never a full URL (it could
+    carry credentials)."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise ModelTimeout(f"model server timed out ({type(exc).__name__}) on {what}") from exc
+    except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
+        raise ModelUnavailable(
+            f"model server unreachable ({type(exc).__name__}) on {what}"
+        ) from exc
+    except httpx.HTTPError as exc:
+        raise ModelError(
+            f"cannot talk to the model server ({type(exc).__name__}) on {what}"
+        ) from exc
+
+
+def _auth_headers(base_url: httpx.URL, api_key: str) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    if base_url.host.endswith(_AZURE_HOST_SUFFIXES):
+        headers["api-key"] = api_key
+    return headers
+
+
+class ApiConnection:
+    """One long-lived ``httpx.AsyncClient`` bound to a base URL. Auth and the caller's default
+    headers go only to the API, never to image download hosts."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        connect_timeout: float,
+        read_timeout: float,
+        stream_idle_timeout: float,
+        max_connections: int,
+        default_headers: Mapping[str, str] | None,
+        transport: httpx.AsyncBaseTransport | None,
+    ) -> None:
+        url = httpx.URL(base_url)
+        self._secret = api_key
+        self._idle_timeout = stream_idle_timeout
+        self._api_headers = {**(default_headers or {}), **_auth_headers(url, api_key)}
+        # A query in the base URL (Azure's ``?api-version=``) goes with every API call.
+        self._api_params = url.params
+        self._http = httpx.AsyncClient(
+            base_url=url.copy_with(query=None),
+            headers={"User-Agent": _USER_AGENT},
+            timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def request_json(self, method: str, path: str, body: Any = None) -> Any:
+        what = f"{method} {path}"
+        with _converting_errors(what):
+            response = await self._http.request(
+                method,
+                path.lstrip("/"),
+                json=body,
+                params=self._api_params,
+                headers=self._api_headers,
+            )
+        self._raise_for_status(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise malformed_response(f"{what} did not return JSON") from exc
+
+    @asynccontextmanager
+    async def stream_events(self, path: str, body: Any) -> AsyncIterator[AsyncIterator[str]]:
+        """Open an SSE stream and yield an iterator over each event's ``data``. Waiting for the
+        headers is bounded by the read timeout, each later event by the stream idle timeout."""
+        what = f"POST {path}"
+        with _converting_errors(what):
+            async with aconnect_sse(
+                self._http,
+                "POST",
+                path.lstrip("/"),
+                json=body,
+                params=self._api_params,
+                headers=dict(self._api_headers),  # aconnect_sse adds to the dict it is given
+            ) as source:
+                if source.response.is_error:
+                    await source.response.aread()
+                    self._raise_for_status(source.response)
+                events = source.aiter_sse()
+                data = self._event_data(events, what)
+                try:
+                    yield data
+                finally:
+                    await data.aclose()
+                    await events.aclose()
+
+    async def _event_data(
+        self, events: AsyncGenerator[ServerSentEvent, None], what: str
+    ) -> AsyncGenerator[str, None]:
+        while True:
+            with _converting_errors(what):
+                try:
+                    async with asyncio.timeout(None):
+                        event = await anext(events)
+                except StopAsyncIteration:
+                    return
+                except TimeoutError as exc:
+                    raise ModelTimeout(
+                        f"model stream idle for over {self._idle_timeout:g}s on {what}"
+                    ) from exc
+            yield event.data
+
+    async def download(self, url: str, *, max_bytes: int) -> bytes:
+        """GET an absolute URL without our credentials, refusing bodies over ``max_bytes``."""
+        parsed = httpx.URL(url)
+        if parsed.scheme not in ("http", "https"):
+            raise malformed_response(f"image URL scheme {parsed.scheme!r} is not http(s)")
+        what = f"GET {parsed.host}{parsed.path}"
+        with _converting_errors(what):
+            async with self._http.stream("GET", parsed, follow_redirects=True) as response:
+                if response.is_error:
+                    await response.aread()
+                    self._raise_for_status(response)
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise _too_large(max_bytes)
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data += chunk
+                    if len(data) > max_bytes:
+                        raise _too_large(max_bytes)
+        return bytes(data)
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        if response.is_error:
+            raise error_from_response(
+                response.status_code, response.headers, response.content, secret=self._secret
+            )

@@ -1,0 +1,116 @@
+"""The bot's one client for OpenAI and OpenAI-compatible servers (Azure OpenAI, vLLM, Ollama,
+LiteLLM): build it once at start-up, share it, ``aclose()`` it at shutdown."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Any
+
+import httpx
+
+from . import chat, images
+from ._transport import ApiConnection, malformed_response
+from .chat import ChatDelta, ChatMessage, ChatResult
+from .images import GeneratedImage
+from .retry import RetryPolicy, with_retries
+
+
+class OpenAIClient:
+    """Typed calls over one long-lived connection pool.
+
+    ``read_timeout`` bounds waiting for a response to begin; once a stream has begun, each gap
+    between its events is bounded by ``stream_idle_timeout``. A query string in ``base_url``
+    (Azure's ``?api-version=``) is sent with every call."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 60.0,
+        stream_idle_timeout: float = 30.0,
+        max_connections: int = 1000,
+        retry: RetryPolicy | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self._retry = retry or RetryPolicy()
+        self._api = ApiConnection(
+            base_url,
+            api_key,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            stream_idle_timeout=stream_idle_timeout,
+            max_connections=max_connections,
+            default_headers=default_headers,
+            transport=transport,
+        )
+
+    async def aclose(self) -> None:
+        await self._api.aclose()
+
+    def stream_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str,
+        max_completion_tokens: int | None = None,
+        temperature: float | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[ChatDelta]:
+        """Text deltas as they arrive, then one ``done`` delta with finish reason and usage."""
+        body = chat.chat_body(
+            messages,
+            model=model,
+            stream=True,
+            max_completion_tokens=max_completion_tokens,
+            temperature=temperature,
+            extra=extra,
+        )
+        return chat.stream_chat(self._api, self._retry, body)
+
+    async def complete_chat(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str,
+        max_completion_tokens: int | None = None,
+        temperature: float | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> ChatResult:
+        body = chat.chat_body(
+            messages,
+            model=model,
+            stream=False,
+            max_completion_tokens=max_completion_tokens,
+            temperature=temperature,
+            extra=extra,
+        )
+        return await chat.complete_chat(self._api, self._retry, body)
+
+    async def generate_images(
+        self,
+        prompt: str,
+        *,
+        model: str,
+        n: int = 1,
+        size: str | None = None,
+        quality: str | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> list[GeneratedImage]:
+        body = images.image_body(prompt, model=model, n=n, size=size, quality=quality, extra=extra)
+        return await images.generate_images(self._api, self._retry, body)
+
+    async def list_models(self) -> list[str]:
+        payload = await with_retries(
+            self._retry, lambda: self._api.request_json("GET", "/models"), label="list models"
+        )
+        items = payload.get("data") if isinstance(payload, dict) else None
+        if not isinstance(items, list):
+            raise malformed_response("model list without data")
+        return [
+            item["id"]
+            for item in items
+            if isinstance(item, dict) and isinstance(item.get("id"), str)
+        ]
