@@ -1,0 +1,231 @@
+"""``/imagine``: record the request, ask the image model, share the PNGs as Slack files, and
+record what happened. The person who asked hears about every outcome; only they see failures."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import BotError, ModelError, ModelRefused, SlackDeliveryError
+from bot.images.help_text import usage_text
+from bot.images.notices import (
+    failure_notice,
+    generating_notice,
+    image_comment,
+    moved_to_dm_notice,
+    usage_error_notice,
+)
+from bot.images.options import ImagineHelp, ImagineRequest, ImagineUsageError, parse_imagine
+from bot.openai_api.client import OpenAIClient
+from bot.openai_api.images import GeneratedImage
+from bot.reference import new_reference_id
+from bot.slack_output.files import SlackFiles, UploadFile
+from bot.slack_output.user_notes import CHANNEL_UNREACHABLE, UserNotes
+from bot.store.image_requests_repo import ImageRequestRepository
+
+log = logging.getLogger(__name__)
+
+_TITLE_CHARS = 100
+_SLUG_CHARS = 40
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class ImaginePlan:
+    """What the acknowledgement shows, and the request to carry out (None: nothing to do)."""
+
+    reply: str
+    request: ImagineRequest | None
+
+
+@dataclass(frozen=True)
+class ImagineCommand:
+    """One ``/imagine`` to carry out, as the edge read it from Slack."""
+
+    team_id: str
+    enterprise_id: str | None
+    channel_id: str
+    user_id: str
+    bot_user_id: str | None
+    request: ImagineRequest
+
+
+@dataclass(frozen=True)
+class _Delivery:
+    channel_id: str
+    file_ids: list[str]
+
+
+class ImageService:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        openai: OpenAIClient,
+        files: SlackFiles,
+        notes: UserNotes,
+        model: str,
+    ) -> None:
+        self._sessions = sessions
+        self._openai = openai
+        self._files = files
+        self._notes = notes
+        self._model = model
+        self._in_flight: set[asyncio.Task[None]] = set()
+
+    def plan(self, text: str) -> ImaginePlan:
+        """Read the command text (pure, fast: it runs before Slack's 3-second ack)."""
+        try:
+            parsed = parse_imagine(text, self._model)
+        except ImagineUsageError as exc:
+            return ImaginePlan(usage_error_notice(exc.message, usage_text(self._model)), None)
+        if isinstance(parsed, ImagineHelp):
+            return ImaginePlan(parsed.text, None)
+        return ImaginePlan(generating_notice(parsed), parsed)
+
+    def start(self, command: ImagineCommand) -> None:
+        """Generate and deliver in the background (call it after Slack's acknowledgement).
+
+        The service owns the task, so a shutdown can ``drain`` it rather than cut a request
+        off half done. Failures the person can be told about never escape it."""
+        task = asyncio.ensure_future(self._create(command))
+        self._in_flight.add(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("image request crashed", exc_info=task.exception())
+
+    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109 - a grace period
+        """At shutdown: let requests in progress finish, for at most ``timeout`` seconds."""
+        if self._in_flight:
+            await asyncio.wait(set(self._in_flight), timeout=timeout)
+
+    async def _create(self, command: ImagineCommand) -> None:
+        reference_id = new_reference_id()
+        request = command.request
+        request_id = await self._record(command, reference_id)
+        extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
+        try:
+            images = await self._openai.generate_images(
+                request.prompt,
+                model=self._model,
+                n=request.n,
+                size=request.size,
+                quality=request.quality,
+                extra=request.extra,
+            )
+            delivery = await self._deliver(command, images)
+        except Exception as exc:
+            status = "declined" if isinstance(exc, ModelRefused) else "failed"
+            if isinstance(exc, BotError):
+                log.warning("image request %s: %s", status, exc, extra=extra)
+            else:
+                log.exception("image request failed unexpectedly", extra=extra)
+            await self._finish(command, request_id, status=status, error=_describe(exc))
+            await self._tell(command, failure_notice(exc, reference_id), reference_id)
+            return
+        log.info("image request delivered", extra=extra)
+        await self._finish(
+            command,
+            request_id,
+            status="delivered",
+            delivered_to=delivery.channel_id,
+            file_ids=delivery.file_ids,
+        )
+
+    async def _deliver(self, command: ImagineCommand, images: list[GeneratedImage]) -> _Delivery:
+        """Into the channel; where the bot cannot post, into the person's DM with a note."""
+        files = _upload_files(command.request.prompt, images)
+        comment = image_comment(command.user_id, command.request.prompt, images)
+        try:
+            file_ids = await self._files.upload(
+                channel=command.channel_id, files=files, initial_comment=comment
+            )
+            return _Delivery(command.channel_id, file_ids)
+        except SlackDeliveryError as exc:
+            if exc.error not in CHANNEL_UNREACHABLE:
+                raise
+            log.info("cannot post in the channel (%s); delivering by DM", exc.error)
+        dm = await self._notes.open_dm(command.user_id)
+        note = moved_to_dm_notice(command.channel_id, command.bot_user_id)
+        file_ids = await self._files.upload(
+            channel=dm, files=files, initial_comment=f"{note}\n{comment}"
+        )
+        return _Delivery(dm, file_ids)
+
+    async def _tell(self, command: ImagineCommand, text: str, reference_id: str) -> None:
+        try:
+            await self._notes.tell(channel=command.channel_id, user_id=command.user_id, text=text)
+        except BotError:
+            log.exception(
+                "could not tell the user about a failed image request",
+                extra={"reference_id": reference_id},
+            )
+
+    async def _record(self, command: ImagineCommand, reference_id: str) -> int:
+        request = command.request
+        options: dict[str, object] = {"n": request.n, **request.extra}
+        if request.size is not None:
+            options["size"] = request.size
+        if request.quality is not None:
+            options["quality"] = request.quality
+        async with self._sessions.begin() as session:
+            return await ImageRequestRepository(session).add(
+                team_id=command.team_id,
+                enterprise_id=command.enterprise_id,
+                channel_id=command.channel_id,
+                user_id=command.user_id,
+                prompt=request.prompt,
+                options=options,
+                model=self._model,
+                reference_id=reference_id,
+            )
+
+    async def _finish(
+        self,
+        command: ImagineCommand,
+        request_id: int,
+        *,
+        status: str,
+        delivered_to: str | None = None,
+        file_ids: list[str] | None = None,
+        error: str | None = None,
+    ) -> None:
+        async with self._sessions.begin() as session:
+            await ImageRequestRepository(session).finish(
+                request_id,
+                team_id=command.team_id,
+                status=status,
+                delivered_to=delivered_to,
+                file_ids=file_ids or [],
+                error=error,
+            )
+
+
+def _describe(error: BaseException) -> str:
+    """The stored error: its type and, for Slack and model errors, their codes."""
+    if isinstance(error, SlackDeliveryError):
+        return f"SlackDeliveryError: {error.method} {error.error}"
+    if isinstance(error, ModelError):
+        details = " ".join(str(part) for part in (error.status, error.code) if part is not None)
+        return f"{type(error).__name__}: {details}".rstrip(": ")
+    return type(error).__name__
+
+
+def _upload_files(prompt: str, images: list[GeneratedImage]) -> list[UploadFile]:
+    slug = _NOT_SLUG.sub("-", prompt.lower())[:_SLUG_CHARS].strip("-") or "image"
+    title = prompt if len(prompt) <= _TITLE_CHARS else prompt[: _TITLE_CHARS - 1] + "…"
+    return [
+        UploadFile(
+            data=image.data,
+            filename=f"{slug}.png" if len(images) == 1 else f"{slug}-{number}.png",
+            title=title if len(images) == 1 else f"{title} ({number}/{len(images)})",
+        )
+        for number, image in enumerate(images, start=1)
+    ]
