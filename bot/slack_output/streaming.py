@@ -1,172 +1,240 @@
 """Writing an answer into a Slack thread while the model writes it.
 
-Native path: ``chat.startStream`` → ``chat.appendStream`` → ``chat.stopStream`` with standard
-Markdown. Where a Slack refuses streaming (``unknown_method`` and friends, or HTTP 404), the
-process remembers it and uses a placeholder message updated with ``chat.update`` instead. Both
-paths flush at most once per interval, so Slack calls per answer are bounded by the answer's
-duration, not its token count.
+Each message of an answer is written natively (chat streaming) or, where this Slack refuses
+streaming (``unknown_method`` and friends, HTTP 404), by ``chat.update``; the refusal is
+remembered for the process (``message_writers``). Text is sent at most once per interval
+(``stream_interval`` natively, ``update_interval`` for updates), so an answer of D seconds that
+fills M messages costs at most ``2·M + D / interval`` Slack calls (a start and a stop per
+message, one send per interval), plus one status call: never one per token.
+
+Past 12,000 characters the answer continues in follow-up messages in the same thread, cut by
+``StreamSplitter`` at paragraph or code-block boundaries with fences closed and reopened. The
+last message of a complete answer carries the feedback buttons.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Callable, Coroutine
+from typing import Any
 
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackDeliveryError
+from bot.slack_output.feedback_blocks import (
+    FEEDBACK_THANKS,
+    Block,
+    build_feedback_blocks,
+    build_feedback_thanks_blocks,
+)
+from bot.slack_output.markdown_split import AppendText, Segment, StreamSplitter
+from bot.slack_output.message_writers import (
+    MessageWriter,
+    NativeStream,
+    ReplyTarget,
+    SlackSupport,
+    UpdatedMessage,
+)
+from bot.slack_output.slack_calls import UNSUPPORTED, call_slack, slack_error
+
+__all__ = ["THINKING_STATUS", "SlackReplies", "StreamingReply", "slack_error"]
 
 log = logging.getLogger(__name__)
 
-STREAMING_UNAVAILABLE = frozenset(
-    {"unknown_method", "not_allowed_token_type", "method_deprecated", "feature_not_enabled"}
-)
-
-
-def slack_error(exc: SlackApiError) -> str:
-    """Slack's error code from a failed call (HTTP 404 counts as an unknown method)."""
-    response = exc.response
-    if response.status_code == 404:
-        return "unknown_method"
-    data = response.data if isinstance(response.data, dict) else {}
-    return str(data.get("error", f"http_{response.status_code}"))
+THINKING_STATUS = "is thinking…"
 
 
 class SlackReplies:
-    """Opens replies; remembers, once per process, whether this Slack streams natively."""
-
-    def __init__(
-        self, client: AsyncWebClient, *, stream_interval: float = 0.5, update_interval: float = 1.0
-    ) -> None:
-        self.client = client
-        self.streaming_supported = True
-        self.stream_interval = stream_interval
-        self.update_interval = update_interval
-
-    def open(
-        self, *, channel: str, thread_ts: str, recipient_user_id: str, recipient_team_id: str
-    ) -> StreamingReply:
-        return StreamingReply(
-            self,
-            channel=channel,
-            thread_ts=thread_ts,
-            recipient_user_id=recipient_user_id,
-            recipient_team_id=recipient_team_id,
-        )
-
-    async def post_notice(self, *, channel: str, thread_ts: str, text: str) -> str:
-        """A short message in the thread (failures, notes); returns its ts."""
-        try:
-            response = await self.client.chat_postMessage(
-                channel=channel, thread_ts=thread_ts, text=text
-            )
-        except SlackApiError as exc:
-            raise SlackDeliveryError("chat.postMessage", slack_error(exc)) from exc
-        return str(response["ts"])
-
-
-class StreamingReply:
-    """One answer being written. ``append`` as text arrives, then ``finish`` or ``interrupt``."""
+    """Opens replies; remembers, once per process, what this Slack supports."""
 
     def __init__(
         self,
-        replies: SlackReplies,
+        client: AsyncWebClient,
+        *,
+        stream_interval: float = 0.5,
+        update_interval: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.support = SlackSupport()
+        self.stream_interval = stream_interval
+        self.update_interval = update_interval
+        self.clock = clock
+        self._background: set[asyncio.Task[None]] = set()
+
+    def open(
+        self,
         *,
         channel: str,
         thread_ts: str,
         recipient_user_id: str,
         recipient_team_id: str,
+        thinking: bool = False,
+    ) -> StreamingReply:
+        """A reply in the thread; ``thinking`` shows the assistant status until text appears."""
+        target = ReplyTarget(channel, thread_ts, recipient_user_id, recipient_team_id)
+        status = None
+        if thinking and self.support.status:
+            status = self.in_background(self.set_status(channel, thread_ts, THINKING_STATUS))
+        return StreamingReply(self, target, status)
+
+    def in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        """Run Slack work that nobody waits for (kept referenced until it is done)."""
+        task = asyncio.create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    async def start_message(self, target: ReplyTarget, markdown: str) -> MessageWriter:
+        """Open one message of an answer, natively where this Slack streams."""
+        if self.support.streaming:
+            try:
+                return await NativeStream.open(self.client, target, markdown)
+            except SlackDeliveryError as exc:
+                if exc.error not in UNSUPPORTED:
+                    raise
+                log.warning("Slack refused streaming (%s); using message updates", exc.error)
+                self.support.streaming = False
+        return await UpdatedMessage.open(self.client, self.support, target, markdown)
+
+    def interval(self, writer: MessageWriter) -> float:
+        return self.stream_interval if isinstance(writer, NativeStream) else self.update_interval
+
+    async def set_status(self, channel: str, thread_ts: str, status: str) -> None:
+        """Show an assistant status; a cosmetic call, so no failure ever reaches the answer."""
+        try:
+            await call_slack(
+                self.client,
+                "assistant.threads.setStatus",
+                channel_id=channel,
+                thread_ts=thread_ts,
+                status=status,
+            )
+        except SlackDeliveryError as exc:
+            if exc.error in UNSUPPORTED:
+                self.support.status = False
+            log.info("assistant status not shown: %s", exc.error)
+        except Exception:  # network trouble: the answer itself will report it if it persists
+            log.info("assistant status not shown", exc_info=True)
+
+    async def post_notice(self, *, channel: str, thread_ts: str, text: str) -> str:
+        """A short message in the thread (failures, notes); returns its ts."""
+        data = await call_slack(
+            self.client, "chat.postMessage", channel=channel, thread_ts=thread_ts, text=text
+        )
+        return str(data["ts"])
+
+    async def thank_for_feedback(
+        self, *, channel: str, ts: str, text: str, blocks: list[Block], user_id: str
+    ) -> None:
+        """Replace the feedback buttons of message ``ts`` (whose ``blocks`` and ``text`` came
+        with the click) by a thank-you; if the blocks do not show the answer, an update would
+        blank it, so the thanks goes to the clicking user alone."""
+        thanks = build_feedback_thanks_blocks(blocks)
+        if len(thanks) > 1:
+            await call_slack(
+                self.client, "chat.update", channel=channel, ts=ts, text=text, blocks=thanks
+            )
+        else:
+            await call_slack(
+                self.client,
+                "chat.postEphemeral",
+                channel=channel,
+                user=user_id,
+                text=FEEDBACK_THANKS,
+            )
+
+
+class StreamingReply:
+    """One answer being written. ``append`` as text arrives, then ``finish`` or ``interrupt``.
+
+    ``text`` is the whole answer as the model wrote it; ``ts`` is its first message.
+    """
+
+    def __init__(
+        self, replies: SlackReplies, target: ReplyTarget, status: asyncio.Task[None] | None
     ) -> None:
         self._replies = replies
-        self._client = replies.client
-        self.channel = channel
-        self.thread_ts = thread_ts
-        self._recipient_user_id = recipient_user_id
-        self._recipient_team_id = recipient_team_id
-        self.ts: str | None = None
+        self._target = target
+        self._status = status
+        self._splitter = StreamSplitter()
+        self._writer: MessageWriter | None = None
+        self._pending = ""  # Markdown of the current message not yet sent to Slack
+        self._last_send = 0.0
         self.text = ""
-        self._sent = 0  # characters of self.text already visible in Slack
-        self._native: bool | None = None
-        self._last_flush = 0.0
+        self.ts: str | None = None
 
     async def append(self, delta: str) -> None:
         self.text += delta
-        interval = self._replies.stream_interval if self._native else self._replies.update_interval
-        if self.ts is None or time.monotonic() - self._last_flush >= interval:
-            await self._flush()
+        await self._apply(self._splitter.feed(delta))
+        writer = self._writer
+        if writer is None or self._replies.clock() - self._last_send >= self._replies.interval(
+            writer
+        ):
+            await self._send()
 
-    async def finish(self) -> str:
-        """Show the whole text and close the message; returns its ts."""
-        if self.ts is None:
-            await self._flush()
-        if self._native:
-            await self._call("chat.stopStream", markdown_text=self._pending() or None)
-        else:
-            await self._call("chat.update", text=self.text)
-        self._sent = len(self.text)
-        assert self.ts is not None
-        return self.ts
+    async def finish(self) -> str | None:
+        """Show the whole text, end with the feedback buttons; returns the first message's ts."""
+        return await self._end(feedback=True)
 
     async def interrupt(self, notice: str) -> str | None:
         """Keep what was shown, mark it interrupted; returns the ts, or None if nothing showed."""
         if not self.text:
+            self._settle_status()
             return None
-        self.text += f"\n\n_{notice}_"
-        return await self.finish()
+        marked = f"\n\n_{notice}_"
+        self.text += marked
+        await self._apply(self._splitter.feed(marked))
+        return await self._end(feedback=False)
 
-    def _pending(self) -> str:
-        return self.text[self._sent :]
+    async def _end(self, *, feedback: bool) -> str | None:
+        await self._apply(self._splitter.finish())
+        self._settle_status()
+        if self._writer is None and not self._pending:
+            return self.ts
+        if self._writer is None:
+            await self._open()
+        assert self._writer is not None and self.ts is not None
+        await self._writer.close(self._take(), build_feedback_blocks(self.ts) if feedback else [])
+        self._writer = None
+        return self.ts
 
-    async def _flush(self) -> None:
-        pending = self._pending()
-        if not pending:
+    async def _apply(self, segments: list[Segment]) -> None:
+        for segment in segments:
+            if isinstance(segment, AppendText):
+                self._pending += segment.text
+                continue
+            self._pending += segment.close_with
+            if self._writer is None:
+                await self._open()
+            assert self._writer is not None
+            await self._writer.close(self._take(), [])
+            self._writer = None
+            self._pending = segment.start_with
+
+    async def _send(self) -> None:
+        if not self._pending:
             return
-        if self.ts is None:
-            await self._start(pending)
-        elif self._native:
-            await self._call("chat.appendStream", markdown_text=pending)
+        if self._writer is None:
+            await self._open()
         else:
-            await self._call("chat.update", text=self.text)
-        self._sent = len(self.text)
-        self._last_flush = time.monotonic()
+            await self._writer.push(self._take())
+        self._last_send = self._replies.clock()
 
-    async def _start(self, first: str) -> None:
-        if self._replies.streaming_supported:
-            try:
-                response = await self._client.chat_startStream(
-                    channel=self.channel,
-                    thread_ts=self.thread_ts,
-                    markdown_text=first,
-                    recipient_user_id=self._recipient_user_id,
-                    recipient_team_id=self._recipient_team_id,
-                )
-                self._native = True
-                self.ts = str(response["ts"])
-                return
-            except SlackApiError as exc:
-                error = slack_error(exc)
-                if error not in STREAMING_UNAVAILABLE:
-                    raise SlackDeliveryError("chat.startStream", error) from exc
-                log.warning(
-                    "Slack refused streaming (%s); using message updates from now on", error
-                )
-                self._replies.streaming_supported = False
-        self._native = False
-        try:
-            response = await self._client.chat_postMessage(
-                channel=self.channel, thread_ts=self.thread_ts, text=self.text
-            )
-        except SlackApiError as exc:
-            raise SlackDeliveryError("chat.postMessage", slack_error(exc)) from exc
-        self.ts = str(response["ts"])
+    async def _open(self) -> None:
+        self._settle_status()
+        self._writer = await self._replies.start_message(self._target, self._take())
+        if self.ts is None:
+            self.ts = self._writer.ts
 
-    async def _call(self, method: str, **fields: str | None) -> None:
-        assert self.ts is not None
-        args = {k: v for k, v in fields.items() if v is not None}
-        try:
-            await self._client.api_call(
-                method, json={"channel": self.channel, "ts": self.ts, **args}
-            )
-        except SlackApiError as exc:
-            raise SlackDeliveryError(method, slack_error(exc)) from exc
+    def _settle_status(self) -> None:
+        """Once text shows, a status still in flight is dropped rather than waited for."""
+        if self._status is not None:
+            self._status.cancel()
+            self._status = None
+
+    def _take(self) -> str:
+        pending, self._pending = self._pending, ""
+        return pending

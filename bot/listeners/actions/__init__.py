@@ -1,0 +1,23 @@
+"""Interactive components (``block_actions``): one file per concern, wired here."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+
+from bot.conversations.feedback import FeedbackService
+from bot.listeners.actions.feedback import handle_feedback_click
+from bot.slack_output.feedback_blocks import FEEDBACK_ACTIONS
+from bot.slack_output.streaming import SlackReplies
+
+_FEEDBACK = re.compile("^(" + "|".join(map(re.escape, FEEDBACK_ACTIONS)) + ")$")
+
+
+def register(app: AsyncApp, feedback: FeedbackService, replies: SlackReplies) -> None:
+    async def on_feedback(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await handle_feedback_click(ack, body, feedback, replies)
+
+    app.action(_FEEDBACK)(on_feedback)
