@@ -1,0 +1,131 @@
+"""``/ai-settings``: a channel's own model and system prompt. They apply to new turns; a
+conversation's own overrides still win, and the process-wide defaults fill the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.errors import BotError
+from bot.store.channel_settings_repo import ChannelSettingsRepository
+
+log = logging.getLogger(__name__)
+
+PROMPT_MAX_CHARS = 4000
+MODEL_CHECK_SECONDS = 2.0  # a slash command must be acknowledged within 3 s
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$")
+USAGE = (
+    "Usage: `/ai-settings show` · `/ai-settings model <name>` · "
+    "`/ai-settings prompt <text>` · `/ai-settings reset`"
+)
+
+
+@dataclass(frozen=True)
+class ChannelOverrides:
+    model: str | None
+    system_prompt: str | None
+
+
+async def channel_overrides(
+    session: AsyncSession, team_id: str, channel_id: str
+) -> ChannelOverrides:
+    """What a channel set with ``/ai-settings``; None where it uses the defaults."""
+    row = await ChannelSettingsRepository(session).get(team_id, channel_id)
+    if row is None:
+        return ChannelOverrides(None, None)
+    return ChannelOverrides(row.model or None, row.system_prompt or None)
+
+
+class ModelCatalog(Protocol):
+    async def list_models(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class ChannelRequest:
+    team_id: str
+    channel_id: str
+    user_id: str
+    text: str
+
+
+class ChannelSettingsService:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        catalog: ModelCatalog,
+        *,
+        default_model: str,
+        default_prompt: str,
+    ) -> None:
+        self._sessions = sessions
+        self._catalog = catalog
+        self._default_model = default_model
+        self._default_prompt = default_prompt
+
+    async def apply(self, request: ChannelRequest) -> str:
+        """Run one ``/ai-settings`` command; the answer is shown only to the person who asked."""
+        verb, _, rest = request.text.strip().partition(" ")
+        verb, rest = verb.lower(), rest.strip()
+        if verb in ("", "show"):
+            return await self._show(request)
+        if verb == "model" and rest:
+            return await self._set_model(request, rest)
+        if verb == "prompt" and rest:
+            return await self._set_prompt(request, rest)
+        if verb == "reset":
+            async with self._sessions.begin() as session:
+                await ChannelSettingsRepository(session).delete(request.team_id, request.channel_id)
+            return "This channel now uses the default model and system prompt."
+        return USAGE
+
+    async def _show(self, request: ChannelRequest) -> str:
+        async with self._sessions() as session:
+            current = await channel_overrides(session, request.team_id, request.channel_id)
+        model, prompt = current.model, current.system_prompt
+        return "\n".join(
+            [
+                f"*Model:* `{model or self._default_model}`" + ("" if model else " (default)"),
+                "*System prompt:*" + ("" if prompt else " (default)"),
+                "> " + (prompt or self._default_prompt).replace("\n", "\n> "),
+                USAGE,
+            ]
+        )
+
+    async def _set_model(self, request: ChannelRequest, model: str) -> str:
+        if not _MODEL_NAME.match(model):
+            return f"`{model[:60]}` is not a model name. {USAGE}"
+        warning = ""
+        try:
+            known = await asyncio.wait_for(self._catalog.list_models(), MODEL_CHECK_SECONDS)
+        except (BotError, TimeoutError) as exc:
+            log.warning("could not list models to check a channel setting: %s", type(exc).__name__)
+            warning = " I couldn't check it with the AI service, so make sure the name is right."
+        else:
+            if model not in known:
+                sample = ", ".join(f"`{name}`" for name in sorted(known)[:15])
+                return f"The AI service has no model called `{model}`. Available: {sample}"
+        async with self._sessions.begin() as session:
+            await ChannelSettingsRepository(session).update(
+                request.team_id, request.channel_id, updated_by=request.user_id, model=model
+            )
+        return f"New answers in this channel will use `{model}`.{warning}"
+
+    async def _set_prompt(self, request: ChannelRequest, prompt: str) -> str:
+        if len(prompt) > PROMPT_MAX_CHARS:
+            return (
+                f"That system prompt is {len(prompt):,} characters; "
+                f"the limit is {PROMPT_MAX_CHARS:,}. Please shorten it."
+            )
+        async with self._sessions.begin() as session:
+            await ChannelSettingsRepository(session).update(
+                request.team_id,
+                request.channel_id,
+                updated_by=request.user_id,
+                system_prompt=prompt,
+            )
+        return "New answers in this channel will use that system prompt."

@@ -1,0 +1,64 @@
+"""Downloading files people shared in Slack. The bot token goes only to Slack's own file hosts:
+the Web API's origin (``SLACK_API_URL``), ``files.<that host>``, files.slack.com and
+slack-files.com — never to a URL merely because an event said so."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+
+from bot.errors import SlackFileError
+
+_SLACK_FILE_HOSTS = frozenset({"files.slack.com", "slack-files.com"})
+
+
+class SlackFileDownloader:
+    """One long-lived HTTP client for downloads; ``aclose()`` it at shutdown."""
+
+    def __init__(
+        self,
+        token: str,
+        api_url: str,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        api = urlsplit(api_url)
+        self._token = token
+        self._api_origin = (api.scheme, api.netloc)
+        self._hosts = _SLACK_FILE_HOSTS | {f"files.{api.hostname}"}
+        # Redirects are not followed: Slack answers a bad token with a redirect to a sign-in page.
+        self._client = httpx.AsyncClient(
+            timeout=timeout, follow_redirects=False, transport=transport
+        )
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    def is_slack_file_url(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) == self._api_origin:
+            return True
+        return parts.scheme == "https" and parts.port is None and parts.hostname in self._hosts
+
+    async def download_image(self, url: str, max_bytes: int) -> bytes:
+        """An image's bytes; ``SlackFileError`` for a foreign host, a refusal (Slack sends a
+        sign-in page, not an image), or more than ``max_bytes``."""
+        if not self.is_slack_file_url(url):
+            raise SlackFileError("not a Slack file host")
+        headers = {"Authorization": f"Bearer {self._token}"}
+        try:
+            async with self._client.stream("GET", url, headers=headers) as response:
+                if response.status_code != 200:
+                    raise SlackFileError(f"download answered HTTP {response.status_code}")
+                if not response.headers.get("content-type", "").startswith("image/"):
+                    raise SlackFileError("download did not return an image")
+                data = bytearray()
+                async for chunk in response.aiter_bytes():
+                    data.extend(chunk)
+                    if len(data) > max_bytes:
+                        raise SlackFileError("file larger than the limit")
+        except httpx.HTTPError as exc:
+            raise SlackFileError(f"download failed: {type(exc).__name__}") from exc
+        return bytes(data)

@@ -1,0 +1,92 @@
+"""Issue 5, catch-up: mentioned mid-thread in a thread it never saw, the bot reads it once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.conftest import RunningBot
+from tests.fakes.openai import FakeOpenAI, Reply
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
+
+
+def _said(user: str, text: str, thread_ts: str, **extra: Any) -> dict[str, Any]:
+    ts = new_ts()
+    return {
+        "type": "message",
+        "user": user,
+        "text": text,
+        "ts": ts,
+        "thread_ts": thread_ts,
+        **extra,
+    }
+
+
+async def test_mid_thread_mention_reads_the_thread_once_with_authors(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    root = new_ts()
+    earlier = [{"type": "message", "user": "U0ALICE", "text": "Shall we ship Friday?", "ts": root}]
+    earlier += [_said("U0BOB" if i % 2 else "U0ALICE", f"point {i}", root) for i in range(1, 248)]
+    earlier.append(_said("U0BOT", "An earlier answer of mine.", root, bot_id="B0BOT"))
+    earlier.append(_said("U0ALICE", "", root, subtype="channel_join"))
+    mention_ts = new_ts()
+    mention = mention_event("what do you think?", ts=mention_ts, thread_ts=root)
+    fake_slack.add_thread("C0001", [*earlier, {**mention, "type": "message"}])
+    fake_openai.script_chat(Reply("Ship it."), Reply("Still ship it."), Reply("Yes."))
+
+    await bot.post(event_body(mention))
+    await fake_slack.wait_for_calls("chat.stopStream", 1)
+
+    reads = fake_slack.calls_to("conversations.replies")
+    assert len(reads) == 2  # paginated, and bounded at 200 messages
+    assert reads[0].args["ts"] == root and "cursor" not in reads[0].args
+    assert reads[1].args["cursor"]
+    messages = fake_openai.chat_requests()[0]["messages"]
+    assert messages[1] == {"role": "user", "content": "u0alice: Shall we ship Friday?"}
+    assert messages[2] == {"role": "user", "content": "u0bob: point 1"}
+    assert messages[-1] == {"role": "user", "content": "what do you think?"}
+    assert len(messages) == 1 + 200 + 1  # system, the first 200 messages read, the mention
+    assert len(fake_slack.calls_to("users.info")) == 2  # one lookup per person, cached
+
+    # Later turns in the same thread never read it again, mention or not.
+    await bot.post(event_body(mention_event("and Monday?", thread_ts=root)))
+    await bot.post(event_body(message_event("thanks", thread_ts=root)))
+    await fake_slack.wait_for_calls("chat.stopStream", 3)
+    assert len(fake_slack.calls_to("conversations.replies")) == 2
+    third = fake_openai.chat_requests()[2]["messages"]
+    assert third[-3:] == [
+        {"role": "user", "content": "and Monday?"},
+        {"role": "assistant", "content": "Still ship it."},
+        {"role": "user", "content": "thanks"},
+    ]
+
+
+async def test_bot_messages_in_a_short_thread_become_assistant_turns(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    root = new_ts()
+    fake_slack.add_thread(
+        "C0001",
+        [
+            {"type": "message", "user": "U0CAROL", "text": "Is the build red?", "ts": root},
+            _said("U0BOT", "It was green an hour ago.", root, bot_id="B0BOT"),
+        ],
+    )
+    fake_openai.script_chat(Reply("Checking."))
+    await bot.post(event_body(mention_event("look again?", thread_ts=root)))
+    await fake_slack.wait_for_calls("chat.stopStream", 1)
+    assert fake_openai.chat_requests()[0]["messages"][1:] == [
+        {"role": "user", "content": "u0carol: Is the build red?"},
+        {"role": "assistant", "content": "It was green an hour ago."},
+        {"role": "user", "content": "look again?"},
+    ]
+    assert len(fake_slack.calls_to("conversations.replies")) == 1
+
+
+async def test_a_mention_that_starts_a_thread_reads_nothing(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    await bot.post(event_body(mention_event("hello")))
+    await fake_slack.wait_for_calls("chat.stopStream", 1)
+    assert fake_slack.calls_to("conversations.replies") == []

@@ -1,0 +1,84 @@
+"""Issue 5, edits and deletes: the stored turn follows the Slack message; nothing is answered."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from bot.store.models import Message
+from tests.conftest import RunningBot
+from tests.fakes.openai import FakeOpenAI, Reply
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
+
+
+def _changed(ts: str, thread_ts: str, new_text: str) -> dict[str, object]:
+    return {
+        "type": "message",
+        "subtype": "message_changed",
+        "hidden": True,
+        "channel": "C0001",
+        "channel_type": "channel",
+        "ts": new_ts(),
+        "event_ts": new_ts(),
+        "message": {
+            "type": "message",
+            "user": "U0USER",
+            "text": new_text,
+            "ts": ts,
+            "thread_ts": thread_ts,
+            "edited": {"user": "U0USER", "ts": new_ts()},
+        },
+        "previous_message": {"type": "message", "user": "U0USER", "text": "old", "ts": ts},
+    }
+
+
+def _deleted(ts: str) -> dict[str, object]:
+    return {
+        "type": "message",
+        "subtype": "message_deleted",
+        "hidden": True,
+        "channel": "C0001",
+        "channel_type": "channel",
+        "ts": new_ts(),
+        "event_ts": new_ts(),
+        "deleted_ts": ts,
+        "previous_message": {"type": "message", "user": "U0USER", "text": "secret", "ts": ts},
+    }
+
+
+async def test_an_edit_replaces_and_a_delete_erases_the_stored_turn(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+) -> None:
+    fake_openai.script_chat(Reply("One."), Reply("Two."), Reply("Three."))
+    root = new_ts()
+    await bot.post(event_body(mention_event("what is 1+1?", ts=root)))
+    await fake_slack.wait_for_calls("chat.stopStream", 1)
+    secret_ts = new_ts()
+    await bot.post(
+        event_body(message_event("my password is hunter2", ts=secret_ts, thread_ts=root))
+    )
+    await fake_slack.wait_for_calls("chat.stopStream", 2)
+
+    edited = await bot.post(event_body(_changed(root, root, "<@U0BOT> what is 2+2?")))
+    deleted = await bot.post(event_body(_deleted(secret_ts)))
+    assert edited.status_code == deleted.status_code == 200
+
+    engine = create_async_engine(sqlite_url)
+    async with engine.connect() as connection:
+        rows = dict((await connection.execute(select(Message.slack_ts, Message.text))).all())
+    await engine.dispose()
+    assert rows[root] == "what is 2+2?"
+    assert rows[secret_ts] == ""
+    assert "hunter2" not in " ".join(rows.values())
+
+    await bot.post(event_body(message_event("go on", thread_ts=root)))
+    await fake_slack.wait_for_calls("chat.stopStream", 3)
+    third = fake_openai.chat_requests()[2]["messages"]
+    assert [(m["role"], m["content"]) for m in third[1:]] == [
+        ("user", "what is 2+2?"),
+        ("assistant", "One."),
+        ("assistant", "Two."),
+        ("user", "go on"),
+    ]
+    assert len(fake_openai.chat_requests()) == 3  # the edit and the delete were not answered
