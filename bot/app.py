@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 from aiohttp import web
@@ -18,18 +19,28 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
-from sqlalchemy import text
 
 from bot.config import Settings
+from bot.conversations.catch_up import CatchUp
+from bot.conversations.channel_settings import ChannelSettingsService
+from bot.conversations.edits import TurnEdits
+from bot.conversations.locks_pg import thread_locks_for
 from bot.conversations.service import INBOX_KIND, AnswerPolicy, ConversationService
 from bot.conversations.tokens import TokenCounter
+from bot.conversations.vision import ImageInputs
+from bot.images.service import ImageService
 from bot.inbox import Inbox
 from bot.listeners import register_listeners
+from bot.metrics import CONTENT_TYPE, Metrics, SlackErrorCounter
+from bot.migrate import database_revision, head_revision
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
 from bot.reference import new_reference_id
 from bot.services import Services
+from bot.slack_input import SlackFileDownloader, SlackThreadReader
+from bot.slack_output.files import SlackFiles
 from bot.slack_output.streaming import SlackReplies
+from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory
 
 log = logging.getLogger(__name__)
@@ -37,11 +48,12 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 
 
-def build_slack_client(settings: Settings) -> AsyncWebClient:
+def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         retry_handlers=[
+            SlackErrorCounter(metrics),  # first: it sees every response, then lets others retry
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
@@ -52,7 +64,8 @@ def build_slack_client(settings: Settings) -> AsyncWebClient:
 def build_services(settings: Settings) -> Services:
     engine = create_engine(settings.database_url)
     sessions = create_session_factory(engine)
-    slack = build_slack_client(settings)
+    metrics = Metrics()
+    slack = build_slack_client(settings, metrics)
     openai = OpenAIClient(
         settings.openai_base_url,
         settings.openai_api_key,
@@ -60,27 +73,61 @@ def build_services(settings: Settings) -> Services:
         read_timeout=settings.openai_read_timeout,
         stream_idle_timeout=settings.openai_stream_idle_timeout,
         retry=RetryPolicy(max_total=settings.openai_max_retry_seconds),
+        on_error=metrics.openai_error,
     )
     replies = SlackReplies(slack)
     inbox = Inbox(
         sessions,
         lease_seconds=settings.inbox_lease_seconds,
         concurrency=settings.worker_concurrency,
+        metrics=metrics,
     )
+    counter = TokenCounter()
+    downloads = SlackFileDownloader(settings.slack_bot_token, settings.slack_api_url)
     conversations = ConversationService(
         sessions=sessions,
         openai=openai,
         replies=replies,
-        counter=TokenCounter(),
+        counter=counter,
         policy=AnswerPolicy(
             model=settings.openai_model,
             system_prompt=settings.system_prompt,
             default_context_tokens=settings.model_context_tokens,
             answer_max_tokens=settings.answer_max_tokens,
         ),
+        catch_up=CatchUp(sessions, SlackThreadReader(slack), counter),
+        images_in=ImageInputs(downloads, settings.vision_models.split(",")),
+        locks=thread_locks_for(engine),
+        metrics=metrics,
     )
     inbox.register(INBOX_KIND, conversations.handle)
-    return Services(settings, engine, sessions, slack, openai, replies, inbox, conversations)
+    images = ImageService(
+        sessions=sessions,
+        openai=openai,
+        files=SlackFiles(slack),
+        notes=UserNotes(slack),
+        model=settings.openai_image_model,
+    )
+    return Services(
+        settings,
+        engine,
+        sessions,
+        slack,
+        openai,
+        replies,
+        inbox,
+        conversations,
+        metrics,
+        images=images,
+        downloads=downloads,
+        edits=TurnEdits(sessions),
+        channel_settings=ChannelSettingsService(
+            sessions,
+            openai,
+            default_model=settings.openai_model,
+            default_prompt=settings.system_prompt,
+        ),
+    )
 
 
 def build_bolt_app(services: Services) -> AsyncApp:
@@ -105,6 +152,7 @@ class BotServer:
         self.services = build_services(settings)
         self.bolt = build_bolt_app(self.services)
         self._verifier = SignatureVerifier(settings.slack_signing_secret)
+        self._schema_head = head_revision()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -116,6 +164,7 @@ class BotServer:
             app.router.add_post(EVENTS_PATH, self._slack_events)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
+        app.router.add_get("/metrics", self._metrics)
         return app
 
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
@@ -142,11 +191,19 @@ class BotServer:
         if self._site is not None:
             await self._site.stop()
         await self.services.inbox.stop(self.settings.shutdown_grace_seconds)
+        await self.services.images.drain(self.settings.shutdown_grace_seconds)
         if self._runner is not None:
             await self._runner.cleanup()
         await self.services.aclose()
 
     async def _slack_events(self, request: web.Request) -> web.Response:
+        started = time.perf_counter()
+        try:
+            return await self._dispatch(request)
+        finally:
+            self.services.metrics.acknowledged(time.perf_counter() - started)
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
         body = await request.text()
         headers: dict[str, Any] = dict(request.headers)
         try:
@@ -170,9 +227,16 @@ class BotServer:
 
     async def _readyz(self, _request: web.Request) -> web.Response:
         try:
-            async with self.services.engine.connect() as connection:
-                await connection.execute(text("SELECT 1"))
+            revision = await database_revision(self.services.engine)
         except Exception as exc:
             log.warning("database not reachable: %s", type(exc).__name__)
             return web.json_response({"status": "database unreachable"}, status=503)
+        if revision != self._schema_head:
+            log.warning("database at migration %s, code expects %s", revision, self._schema_head)
+            return web.json_response({"status": "migrations pending"}, status=503)
         return web.json_response({"status": "ready"})
+
+    async def _metrics(self, _request: web.Request) -> web.Response:
+        return web.Response(
+            body=self.services.metrics.render(), headers={"Content-Type": CONTENT_TYPE}
+        )

@@ -6,6 +6,7 @@ from sqlalchemy import text
 
 from bot.app import build_slack_client
 from bot.config import Settings
+from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
 from bot.store.db import create_engine
 
@@ -28,7 +29,7 @@ async def run_checks(settings: Settings) -> int:
         report(False, "database reachable", f"check DATABASE_URL ({type(exc).__name__})")
     finally:
         await engine.dispose()
-    slack = build_slack_client(settings)
+    slack = build_slack_client(settings, Metrics())
     try:
         auth = await slack.auth_test()
         report(True, f"Slack token works (bot user {auth.get('user_id')}, team {auth.get('team')})")

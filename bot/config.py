@@ -181,6 +181,13 @@ VARIABLES: tuple[Variable, ...] = (
         "Tokens reserved for the answer when fitting history into the context window.",
     ),
     Variable(
+        "VISION_MODELS",
+        _text,
+        "",
+        "Comma-separated model-name prefixes that accept images, besides OpenAI's known vision "
+        "models (e.g. `llava,qwen2.5-vl` or an Azure deployment name). Others get text only.",
+    ),
+    Variable(
         "OPENAI_CONNECT_TIMEOUT", _positive_float, "5", "Seconds to connect to the model server."
     ),
     Variable(
@@ -235,6 +242,7 @@ class Settings:
     system_prompt: str
     model_context_tokens: int
     answer_max_tokens: int
+    vision_models: str
     openai_connect_timeout: float
     openai_read_timeout: float
     openai_stream_idle_timeout: float

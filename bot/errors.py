@@ -12,6 +12,7 @@ each (``openai_api/_transport.py`` and ``slack_output``), so callers catch only 
     │   ├── ModelStreamInterrupted   the stream broke after some text; carries ``partial_text``
     │   └── ModelStatusError         any other HTTP error status, with OpenAI's code and message
     ├── SlackDeliveryError           Slack answered ``ok: false``; carries Slack's error code
+    ├── SlackFileError               a shared file could not (or may not) be downloaded
     └── StorageError                 the database could not be reached or written
 """
 
@@ -96,6 +97,10 @@ class SlackDeliveryError(BotError):
         super().__init__(f"Slack {method} failed: {error}")
         self.method = method
         self.error = error
+
+
+class SlackFileError(BotError):
+    """A file shared in Slack could not be downloaded, or lives on a host the token never goes to."""
 
 
 class StorageError(BotError):

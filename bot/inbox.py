@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.metrics import Metrics
 from bot.reference import new_reference_id
 from bot.store.inbox_repo import InboxRepository
 
@@ -57,6 +58,7 @@ class Inbox:
         lease_seconds: float,
         concurrency: int,
         owner: str | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
         self._lease = timedelta(seconds=lease_seconds)
@@ -67,6 +69,8 @@ class Inbox:
         self._accepting = True
         self._wake = asyncio.Event()
         self._sweeper: asyncio.Task[None] | None = None
+        self._metrics = metrics or Metrics()
+        self._metrics.watch_in_flight(lambda: self.in_flight)
 
     def register(self, kind: str, handler: Handler) -> None:
         self._handlers[kind] = handler
@@ -103,6 +107,7 @@ class Inbox:
                 lease_owner=self.owner if claim else None,
                 lease_expires_at=self._lease_until() if claim else None,
             )
+        self._metrics.delivery_received(duplicate=item_id is None)
         if item_id is None:
             log.info("duplicate delivery dropped", extra={"event_id": event_id})
             return False

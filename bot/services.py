@@ -8,9 +8,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.conversations.channel_settings import ChannelSettingsService
+from bot.conversations.edits import TurnEdits
 from bot.conversations.service import ConversationService
+from bot.images.service import ImageService
 from bot.inbox import Inbox
+from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
+from bot.slack_input import SlackFileDownloader
 from bot.slack_output.streaming import SlackReplies
 
 
@@ -24,7 +29,13 @@ class Services:
     replies: SlackReplies
     inbox: Inbox
     conversations: ConversationService
+    metrics: Metrics
+    images: ImageService
+    downloads: SlackFileDownloader
+    edits: TurnEdits
+    channel_settings: ChannelSettingsService
 
     async def aclose(self) -> None:
         await self.openai.aclose()
+        await self.downloads.aclose()
         await self.engine.dispose()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import cast
 
@@ -15,6 +16,8 @@ from bot.conversations.budget import (
     fit_history,
     tighter,
 )
+from bot.conversations.catch_up import CatchUp, history_message
+from bot.conversations.channel_settings import channel_overrides
 from bot.conversations.locks import ThreadLocks
 from bot.conversations.notices import (
     DROPPED_FOOTNOTE,
@@ -24,10 +27,13 @@ from bot.conversations.notices import (
 )
 from bot.conversations.tokens import ChatMessage, TokenCounter
 from bot.conversations.values import IncomingMessage
+from bot.conversations.vision import ImageInputs, with_attachment_note
 from bot.errors import BotError, ModelContextTooLong, ModelError, ModelStreamInterrupted
 from bot.inbox import Inbox, Work
+from bot.metrics import Metrics
 from bot.openai_api.chat import ChatMessage as OpenAIChatMessage
 from bot.openai_api.client import OpenAIClient
+from bot.slack_output.retire import retire_reply
 from bot.slack_output.streaming import SlackReplies, StreamingReply
 from bot.store.conversations_repo import ConversationRepository, MessageRepository
 from bot.store.models import Message
@@ -66,14 +72,20 @@ class ConversationService:
         replies: SlackReplies,
         counter: TokenCounter,
         policy: AnswerPolicy,
+        catch_up: CatchUp,
+        images_in: ImageInputs,
         locks: ThreadLocks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
         self._openai = openai
         self._replies = replies
         self._counter = counter
         self._policy = policy
+        self._catch_up = catch_up
+        self._images_in = images_in
         self._locks = locks or ThreadLocks()
+        self._metrics = metrics or Metrics()
 
     def warm_up(self, model: str) -> None:
         """Load the tokenizer now (a fraction of a second) rather than during a first answer."""
@@ -120,13 +132,19 @@ class ConversationService:
             prompt = await self._prepare(message, work)
             if prompt is None:
                 return
+            if work.reply_ts is not None:  # a dead process was streaming it; close that first
+                await retire_reply(self._replies, channel=message.channel_id, ts=work.reply_ts)
             if work.attempts > 3:
+                log.warning(
+                    "gave up after repeated attempts", extra={"reference_id": work.reference_id}
+                )
                 await self._notify(message, RuntimeError("gave up after repeated attempts"), work)
                 return
             await self._answer(message, prompt, work, inbox)
 
     async def _prepare(self, message: IncomingMessage, work: Work) -> _Prompt | None:
         """Store the user turn (once per Slack message) and build the prompt; None = not ours."""
+        await self._catch_up.run(message, self._policy.model)
         async with self._sessions.begin() as session:
             conversation = await ConversationRepository(session).get(
                 message.team_id, message.channel_id, message.thread_ts
@@ -134,13 +152,15 @@ class ConversationService:
             if conversation is None:
                 return None
             messages = MessageRepository(session)
-            model = conversation.model or self._policy.model
-            newest: ChatMessage = {"role": "user", "content": message.text}
+            channel = await channel_overrides(session, message.team_id, message.channel_id)
+            model = conversation.model or channel.model or self._policy.model
+            text = with_attachment_note(message.text, message.files)
+            newest: ChatMessage = {"role": "user", "content": text}
             stored = await messages.add_user_turn(
                 conversation,
                 slack_ts=message.ts,
                 slack_user_id=message.user_id,
-                text=message.text,
+                text=text,
                 source_event_id=message.event_id,
                 token_count=self._counter.count_message(model, newest),
             )
@@ -152,14 +172,30 @@ class ConversationService:
             if await messages.answer_to(stored.message) is not None:
                 return None
             history = await messages.history_before(stored.message)
-            system = conversation.system_prompt or self._policy.system_prompt
-        turns: list[ChatMessage] = [{"role": m.role, "content": m.text} for m in history]
+            system = (
+                conversation.system_prompt or channel.system_prompt or self._policy.system_prompt
+            )
+        turns: list[ChatMessage] = [history_message(m) for m in history]
         counts = [
             m.token_count if m.token_count is not None else self._counter.count_message(model, t)
             for m, t in zip(history, turns, strict=True)
         ]
+        content = await self._images_in.user_content(text, message.files, model)
+        notice = content.notice()
+        if notice is not None:
+            try:
+                await self._replies.post_notice(
+                    channel=message.channel_id, thread_ts=message.thread_ts, text=notice
+                )
+            except BotError as exc:
+                log.warning("could not post the attachments note: %s", exc)
         return _Prompt(
-            stored.message, model, {"role": "system", "content": system}, turns, counts, newest
+            stored.message,
+            model,
+            {"role": "system", "content": system},
+            turns,
+            counts,
+            content.message,
         )
 
     def _budget(self, model: str) -> ContextBudget:
@@ -180,11 +216,13 @@ class ConversationService:
     async def _answer(
         self, message: IncomingMessage, prompt: _Prompt, work: Work, inbox: Inbox
     ) -> None:
+        started = time.monotonic()
         reply = self._replies.open(
             channel=message.channel_id,
             thread_ts=message.thread_ts,
             recipient_user_id=message.user_id,
             recipient_team_id=message.team_id,
+            thinking=message.is_dm,
         )
         status, error = "complete", None
         budget = self._budget(prompt.model)
@@ -218,6 +256,9 @@ class ConversationService:
         else:
             text = reply.text
         await self._store_answer(prompt, reply, text, status, usage)
+        self._metrics.answer_finished(
+            answered=error is None, seconds=time.monotonic() - started
+        )
 
     async def _stream(
         self,
@@ -237,6 +278,9 @@ class ConversationService:
                     await inbox.set_reply_ts(work, reply.ts)
             if delta.usage is not None:
                 completion_tokens = delta.usage.completion_tokens
+                self._metrics.model_tokens(
+                    prompt=delta.usage.prompt_tokens, completion=completion_tokens
+                )
         return completion_tokens
 
     async def _notify(self, message: IncomingMessage, error: BaseException, work: Work) -> None:

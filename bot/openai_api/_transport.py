@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
@@ -29,6 +29,13 @@ _AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com")
 _REFUSAL_CODES = frozenset({"content_policy_violation", "moderation_blocked", "content_filter"})
 _MAX_MESSAGE_CHARS = 300
 _USER_AGENT = "slack-openai-bot"
+
+ErrorHook = Callable[[ModelError], None]
+"""Told about every error the model server caused, retried or not (metrics count them)."""
+
+
+def ignore_error(_error: ModelError) -> None:
+    """The default :data:`ErrorHook`: nobody is counting."""
 
 
 def malformed_response(what: str) -> ModelStatusError:
@@ -93,21 +100,23 @@ def _shorten(text: str) -> str:
 
 
 @contextmanager
-def _converting_errors(what: str) -> Iterator[None]:
+def _converting_errors(what: str, on_error: ErrorHook) -> Iterator[None]:
     """Map ``httpx`` exceptions; ``what`` is a method and path, never a full URL (it could
     carry credentials)."""
     try:
         yield
-    except httpx.TimeoutException as exc:
-        raise ModelTimeout(f"model server timed out ({type(exc).__name__}) on {what}") from exc
-    except (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError) as exc:
-        raise ModelUnavailable(
-            f"model server unreachable ({type(exc).__name__}) on {what}"
-        ) from exc
     except httpx.HTTPError as exc:
-        raise ModelError(
-            f"cannot talk to the model server ({type(exc).__name__}) on {what}"
-        ) from exc
+        error = _converted(exc, what)
+        on_error(error)
+        raise error from exc
+
+
+def _converted(exc: httpx.HTTPError, what: str) -> ModelError:
+    if isinstance(exc, httpx.TimeoutException):
+        return ModelTimeout(f"model server timed out ({type(exc).__name__}) on {what}")
+    if isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError):
+        return ModelUnavailable(f"model server unreachable ({type(exc).__name__}) on {what}")
+    return ModelError(f"cannot talk to the model server ({type(exc).__name__}) on {what}")
 
 
 def _auth_headers(base_url: httpx.URL, api_key: str) -> dict[str, str]:
@@ -132,9 +141,11 @@ class ApiConnection:
         max_connections: int,
         default_headers: Mapping[str, str] | None,
         transport: httpx.AsyncBaseTransport | None,
+        on_error: ErrorHook = ignore_error,
     ) -> None:
         url = httpx.URL(base_url)
         self._secret = api_key
+        self._on_error = on_error
         self._idle_timeout = stream_idle_timeout
         self._api_headers = {**(default_headers or {}), **_auth_headers(url, api_key)}
         # A query in the base URL (Azure's ``?api-version=``) goes with every API call.
@@ -154,7 +165,7 @@ class ApiConnection:
 
     async def request_json(self, method: str, path: str, body: Any = None) -> Any:
         what = f"{method} {path}"
-        with _converting_errors(what):
+        with _converting_errors(what, self._on_error):
             response = await self._http.request(
                 method,
                 path.lstrip("/"),
@@ -173,7 +184,7 @@ class ApiConnection:
         """Open an SSE stream and yield an iterator over each event's ``data``. Waiting for the
         headers is bounded by the read timeout, each later event by the stream idle timeout."""
         what = f"POST {path}"
-        with _converting_errors(what):
+        with _converting_errors(what, self._on_error):
             async with aconnect_sse(
                 self._http,
                 "POST",
@@ -197,16 +208,18 @@ class ApiConnection:
         self, events: AsyncGenerator[ServerSentEvent, None], what: str
     ) -> AsyncGenerator[str, None]:
         while True:
-            with _converting_errors(what):
+            with _converting_errors(what, self._on_error):
                 try:
-                    async with asyncio.timeout(None):
+                    async with asyncio.timeout(self._idle_timeout):
                         event = await anext(events)
                 except StopAsyncIteration:
                     return
                 except TimeoutError as exc:
-                    raise ModelTimeout(
+                    idle = ModelTimeout(
                         f"model stream idle for over {self._idle_timeout:g}s on {what}"
-                    ) from exc
+                    )
+                    self._on_error(idle)
+                    raise idle from exc
             yield event.data
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:
@@ -215,7 +228,7 @@ class ApiConnection:
         if parsed.scheme not in ("http", "https"):
             raise malformed_response(f"image URL scheme {parsed.scheme!r} is not http(s)")
         what = f"GET {parsed.host}{parsed.path}"
-        with _converting_errors(what):
+        with _converting_errors(what, self._on_error):
             async with self._http.stream("GET", parsed, follow_redirects=True) as response:
                 if response.is_error:
                     await response.aread()
@@ -232,6 +245,8 @@ class ApiConnection:
 
     def _raise_for_status(self, response: httpx.Response) -> None:
         if response.is_error:
-            raise error_from_response(
+            error = error_from_response(
                 response.status_code, response.headers, response.content, secret=self._secret
             )
+            self._on_error(error)
+            raise error

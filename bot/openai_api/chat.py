@@ -103,24 +103,21 @@ async def complete_chat(api: ApiConnection, retry: RetryPolicy, body: dict[str, 
 
 async def stream_chat(
     api: ApiConnection, retry: RetryPolicy, body: dict[str, Any]
-) -> AsyncIterator[ChatDelta]:
+) -> AsyncGenerator[ChatDelta, None]:
     started = await with_retries(retry, lambda: _start(api, body), label="chat stream")
     async with started.stack:
         tally = _Tally()
-        for delta in started.head:
-            tally.add(delta)
-            if delta.text:
-                yield ChatDelta(delta.text)
-        if started.events is not None:
-            try:
-                async for delta in started.events:
-                    tally.add(delta)
-                    if delta.text:
-                        yield ChatDelta(delta.text)
-            except ModelError as exc:
-                raise ModelStreamInterrupted(
-                    f"model stream broke after some text: {exc}", partial_text=tally.text()
-                ) from exc
+        deltas = started.all_deltas()
+        started.stack.push_async_callback(deltas.aclose)
+        try:
+            async for delta in deltas:
+                tally.add(delta)
+                if delta.text:
+                    yield ChatDelta(delta.text)
+        except ModelError as exc:
+            raise ModelStreamInterrupted(
+                f"model stream broke after some text: {exc}", partial_text=tally.text()
+            ) from exc
         yield ChatDelta("", done=True, finish_reason=tally.finish_reason, usage=tally.usage)
 
 
@@ -132,6 +129,13 @@ class _Started:
     stack: AsyncExitStack
     head: list[ChatDelta]
     events: AsyncIterator[ChatDelta] | None
+
+    async def all_deltas(self) -> AsyncGenerator[ChatDelta, None]:
+        for delta in self.head:
+            yield delta
+        if self.events is not None:
+            async for delta in self.events:
+                yield delta
 
 
 async def _start(api: ApiConnection, body: dict[str, Any]) -> _Started:

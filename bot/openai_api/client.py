@@ -3,13 +3,13 @@ LiteLLM): build it once at start-up, share it, ``aclose()`` it at shutdown."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any
 
 import httpx
 
 from . import chat, images
-from ._transport import ApiConnection, malformed_response
+from ._transport import ApiConnection, ErrorHook, ignore_error, malformed_response
 from .chat import ChatDelta, ChatMessage, ChatResult
 from .images import GeneratedImage
 from .retry import RetryPolicy, with_retries
@@ -34,6 +34,7 @@ class OpenAIClient:
         retry: RetryPolicy | None = None,
         default_headers: Mapping[str, str] | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
+        on_error: ErrorHook = ignore_error,
     ) -> None:
         self._retry = retry or RetryPolicy()
         self._api = ApiConnection(
@@ -45,6 +46,7 @@ class OpenAIClient:
             max_connections=max_connections,
             default_headers=default_headers,
             transport=transport,
+            on_error=on_error,
         )
 
     async def aclose(self) -> None:
@@ -58,7 +60,7 @@ class OpenAIClient:
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         extra: Mapping[str, Any] | None = None,
-    ) -> AsyncIterator[ChatDelta]:
+    ) -> AsyncGenerator[ChatDelta, None]:
         """Text deltas as they arrive, then one ``done`` delta with finish reason and usage."""
         body = chat.chat_body(
             messages,

@@ -100,6 +100,62 @@ class MessageRepository:
         assert message is not None, "inserted or already present"
         return StoredTurn(message, owned=message.source_event_id == source_event_id)
 
+    async def add_context_turn(
+        self,
+        conversation: Conversation,
+        *,
+        role: str,
+        slack_ts: str,
+        slack_user_id: str | None,
+        author_name: str | None,
+        text: str,
+        token_count: int,
+    ) -> None:
+        """An earlier thread message read during catch-up: context only, never answered."""
+        await insert_ignoring_conflict(
+            self._session,
+            Message,
+            {
+                "conversation_id": conversation.id,
+                "team_id": conversation.team_id,
+                "role": role,
+                "text": text,
+                "slack_user_id": slack_user_id,
+                "author_name": author_name,
+                "slack_ts": slack_ts,
+                "status": "complete",
+                "token_count": token_count,
+            },
+        )
+
+    async def has_turns(self, conversation: Conversation) -> bool:
+        found = await self._session.scalar(
+            select(Message.id)
+            .where(
+                Message.conversation_id == conversation.id,
+                Message.team_id == conversation.team_id,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def user_turns_at(
+        self, team_id: str, channel_id: str, slack_ts: str
+    ) -> Sequence[Message]:
+        """The stored user turns of one Slack message (edits and deletes find them by ts)."""
+        result = await self._session.scalars(
+            select(Message)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Conversation.team_id == team_id,
+                Conversation.channel_id == channel_id,
+                Message.team_id == team_id,
+                Message.slack_ts == slack_ts,
+                Message.role == "user",
+            )
+        )
+        return result.all()
+
     async def by_ts(self, conversation: Conversation, slack_ts: str) -> Message | None:
         return await self._session.scalar(
             select(Message).where(

@@ -45,34 +45,36 @@ class InboxRepository:
     async def claim_due(
         self, *, owner: str, now: datetime, lease_expires_at: datetime, limit: int
     ) -> Sequence[InboxItem]:
-        """Claim pending rows and rows whose lease expired (their process died)."""
+        """Claim pending rows and rows whose lease expired (their process died).
+
+        One statement: on PostgreSQL the rows are locked as they are chosen and rows another
+        replica is claiming at this moment are skipped, so no row is claimed twice and nobody
+        waits; SQLite serializes writers anyway (``BEGIN IMMEDIATE``).
+        """
         due = or_(
             InboxItem.status == "pending",
             and_(InboxItem.status == "processing", InboxItem.lease_expires_at < now),
         )
-        candidates = (
-            await self._session.scalars(
-                select(InboxItem.id).where(due).order_by(InboxItem.id).limit(limit)
+        chosen = (
+            select(InboxItem.id)
+            .where(due)
+            .order_by(InboxItem.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claimed = await self._session.scalars(
+            update(InboxItem)
+            .where(InboxItem.id.in_(chosen.scalar_subquery()), due)
+            .values(
+                status="processing",
+                lease_owner=owner,
+                lease_expires_at=lease_expires_at,
+                attempts=InboxItem.attempts + 1,
             )
-        ).all()
-        claimed: list[InboxItem] = []
-        for item_id in candidates:
-            # The conditional update is the claim: of two replicas, only one sees a row change.
-            result = await self._session.execute(
-                update(InboxItem)
-                .where(InboxItem.id == item_id, due)
-                .values(
-                    status="processing",
-                    lease_owner=owner,
-                    lease_expires_at=lease_expires_at,
-                    attempts=InboxItem.attempts + 1,
-                )
-                .returning(InboxItem)
-            )
-            row = result.scalars().first()
-            if row is not None:
-                claimed.append(row)
-        return claimed
+            .returning(InboxItem)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(claimed.all(), key=lambda item: item.id)
 
     async def renew(self, item_id: int, *, owner: str, lease_expires_at: datetime) -> bool:
         result = await self._session.execute(

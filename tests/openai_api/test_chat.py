@@ -191,7 +191,7 @@ async def test_stall_before_text_times_out() -> None:
         connected_client(fake, stream_idle_timeout=0.2, retry=no_retry) as client,
     ):
         fake.script_chat(Stall())
-        with pytest.raises(ModelTimeout, match="idle for over 0.2s"):
+        with pytest.raises(ModelTimeout, match=r"idle for over 0\.2s"):
             await _collect(client)
 
 
@@ -215,3 +215,14 @@ async def test_complete_chat_returns_text_and_usage() -> None:
     assert result.usage is not None
     assert result.usage.completion_tokens == 3
     assert fake.chat_requests()[-1] == {"model": MODEL, "messages": ASK}
+
+
+async def test_closing_a_stream_early_frees_its_connection() -> None:
+    one_connection = {"max_connections": 1, "read_timeout": 2.0}
+    async with FakeOpenAI() as fake, connected_client(fake, **one_connection) as client:
+        fake.script_chat(Reply("A long answer nobody reads to the end.", chunk_chars=4))
+        stream = client.stream_chat(ASK, model=MODEL)
+        assert (await anext(stream)).text == "A lo"
+        await stream.aclose()
+        result = await client.complete_chat(ASK, model=MODEL)
+    assert result.text == "Echo: Say hello"

@@ -7,16 +7,27 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from bot.conversations.edits import TurnEdits
 from bot.conversations.service import ConversationService
 from bot.inbox import Inbox
+from bot.listeners.events.edits import EDIT_SUBTYPES, handle_message_edit
 from bot.listeners.events.messages import handle_message_event
 
 
-def register(app: AsyncApp, conversations: ConversationService, inbox: Inbox) -> None:
+def register(
+    app: AsyncApp, conversations: ConversationService, inbox: Inbox, edits: TurnEdits
+) -> None:
+    async def on_edit(
+        body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
+    ) -> None:
+        await handle_message_edit(body, event, context.bot_user_id, edits)
+
     async def on_message(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         await handle_message_event(body, event, context, conversations, inbox)
 
+    # Before the catch-all ``message`` listener: Bolt runs the first listener that matches.
+    app.event({"type": "message", "subtype": sorted(EDIT_SUBTYPES)})(on_edit)
     app.event("app_mention")(on_message)
     app.event("message")(on_message)

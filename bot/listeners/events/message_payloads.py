@@ -13,7 +13,7 @@ from bot.conversations.values import IncomingFile, IncomingMessage
 _ANSWERABLE_SUBTYPES = frozenset({None, "file_share", "thread_broadcast"})
 
 
-def _mention_pattern(bot_user_id: str) -> re.Pattern[str]:
+def mention_pattern(bot_user_id: str) -> re.Pattern[str]:
     return re.compile(rf"<@{re.escape(bot_user_id)}(?:\|[^>]*)?>")
 
 
@@ -47,7 +47,7 @@ def incoming_message(
     if not (ts and channel and event_id and team_id):
         return None
     text = str(event.get("text") or "")
-    mention = _mention_pattern(bot_user_id) if bot_user_id else None
+    mention = mention_pattern(bot_user_id) if bot_user_id else None
     is_dm = event.get("channel_type") == "im"
     is_mention_event = event.get("type") == "app_mention"
     thread_ts = str(event.get("thread_ts") or ts)

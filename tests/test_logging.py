@@ -1,0 +1,108 @@
+"""Issue 7: logs carry reference ids but never secrets or what people wrote, in text or JSON."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from bot.logging_setup import JsonFormatter, configure_logging
+from tests.conftest import SIGNING_SECRET, SettingsFactory, start_bot
+from tests.fakes.openai import Error, FakeOpenAI, Reply
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
+
+QUESTION = "what is the airspeed of an unladen swallow"
+ANSWER = "About eleven metres per second"
+
+
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@pytest.fixture
+def root_logger() -> Iterator[logging.Logger]:
+    """The root logger, put back as it was afterwards (configure_logging replaces handlers)."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield root
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
+@pytest.fixture
+def captured(root_logger: logging.Logger) -> _Records:
+    """Production logging at INFO, plus a handler that keeps the raw records (before the
+    formatter scrubs anything, so the test proves what the code logs, not what the scrubber hides)."""
+    configure_logging("info", "text")
+    records = _Records()
+    root_logger.addHandler(records)
+    return records
+
+
+def _everything(record: logging.LogRecord) -> str:
+    text = f"{record.getMessage()} {vars(record)!r}"
+    if record.exc_info:
+        text += logging.Formatter().formatException(record.exc_info)
+    return text
+
+
+async def test_conversation_logs_hold_no_secrets_or_message_text_at_info(
+    captured: _Records,
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.script_chat(Reply(ANSWER), Error(400, "invalid_request_error"))
+    bot = await start_bot(make_settings())
+    try:
+        root = new_ts()
+        await bot.post(event_body(mention_event(QUESTION, ts=root)))
+        await fake_slack.wait_for_calls("chat.stopStream", 1)
+        await bot.post(event_body(message_event(f"{QUESTION} again", thread_ts=root)))
+        await fake_slack.wait_for_calls("chat.postMessage", 1)  # the failure notice
+    finally:
+        await bot.close()
+    [notice] = [m for m in fake_slack.thread("C0001", root) if "reference" in m.visible_text()]
+    reference = notice.visible_text().split("reference: `")[1].split("`")[0]
+
+    logged = [_everything(r) for r in captured.records if r.levelno >= logging.INFO]
+    assert any(reference in line for line in logged), "the user's reference id is in the log"
+    for secret in (fake_slack.token, SIGNING_SECRET, fake_openai.api_key, QUESTION, ANSWER):
+        assert not [line for line in logged if secret in line], secret
+
+
+def test_json_format_is_one_parsable_object_per_line_with_extras_and_no_tokens() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("tests.json")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning("answer failed with xoxb-123-secret", extra={"reference_id": "ref-1"})
+        try:
+            raise RuntimeError("boom")
+        except RuntimeError:
+            logger.exception("delivery failed", extra={"reference_id": "ref-2"})
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert first["level"] == "warning" and first["reference_id"] == "ref-1"
+    assert "xoxb-123-secret" not in first["message"]
+    assert second["reference_id"] == "ref-2" and "RuntimeError: boom" in second["exception"]
+
+
+def test_log_format_json_installs_the_json_formatter(root_logger: logging.Logger) -> None:
+    configure_logging("info", "json")
+    [handler] = root_logger.handlers
+    assert isinstance(handler.formatter, JsonFormatter)

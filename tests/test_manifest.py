@@ -1,0 +1,149 @@
+"""manifest.yml is what Slack gets: schema-valid, and its scopes, events and commands are exactly
+what the code uses (derived from ``bot/`` by tests/slack_usage.py, so new calls are noticed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.slack_usage import SlackUsage, scan
+
+ROOT = Path(__file__).resolve().parent.parent
+REFERENCE = ROOT.parent / "shared" / "reference"
+needs_reference = pytest.mark.skipif(
+    not REFERENCE.is_dir(), reason="../shared/reference is not beside this checkout"
+)
+
+# Bot scopes per method (``scope.bot`` in Slack's method reference), for checkouts without the
+# reference; test_scope_table_agrees_with_slack_reference keeps it honest where it is present.
+METHOD_SCOPES: dict[str, set[str]] = {
+    "auth.test": set(),
+    "assistant.threads.setStatus": {"chat:write"},
+    "assistant.threads.setSuggestedPrompts": {"assistant:write"},
+    "assistant.threads.setTitle": {"assistant:write"},
+    "chat.appendStream": {"chat:write"},
+    "chat.delete": {"chat:write"},
+    "chat.getPermalink": set(),
+    "chat.postEphemeral": {"chat:write"},
+    "chat.postMessage": {"chat:write"},
+    "chat.startStream": {"chat:write"},
+    "chat.stopStream": {"chat:write"},
+    "chat.update": {"chat:write"},
+    "conversations.history": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    "conversations.info": {"channels:read", "groups:read", "im:read", "mpim:read"},
+    "conversations.open": {"channels:manage", "groups:write", "im:write", "mpim:write"},
+    "conversations.replies": {"channels:history", "groups:history", "im:history", "mpim:history"},
+    "files.completeUploadExternal": {"files:write"},
+    "files.getUploadURLExternal": {"files:write"},
+    "files.info": {"files:read"},
+    "reactions.add": {"reactions:write"},
+    "reactions.remove": {"reactions:write"},
+    "users.info": {"users:read"},
+    "views.open": set(),
+    "views.publish": set(),
+    "views.update": set(),
+}
+# The bot opens only DMs (``conversations.open(users=…)``), so it needs only im:write.
+OPENS_DMS_ONLY = {"conversations.open": {"im:write"}}
+EVENT_SCOPES = {
+    "app_mention": "app_mentions:read",
+    "message.channels": "channels:history",
+    "message.groups": "groups:history",
+    "message.im": "im:history",
+    "message.mpim": "mpim:history",
+    "assistant_thread_started": "assistant:write",
+    "assistant_thread_context_changed": "assistant:write",
+}
+CONVERSATION_TYPES = ("channels", "groups", "im", "mpim")
+
+
+def _manifest() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "manifest.yml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _reference_scopes() -> dict[str, set[str]]:
+    return {
+        path.stem: set(json.loads(path.read_text(encoding="utf-8")).get("scope", {}).get("bot", []))
+        for path in (REFERENCE / "slack-methods").glob("*.json")
+    }
+
+
+def _method_scopes() -> dict[str, set[str]]:
+    return _reference_scopes() if REFERENCE.is_dir() else METHOD_SCOPES
+
+
+def _bot_events(manifest: dict[str, Any]) -> set[str]:
+    return set(manifest["settings"]["event_subscriptions"]["bot_events"])
+
+
+def _needed(scopes: set[str], types: set[str]) -> set[str]:
+    """Methods that work in any conversation list one scope per type; keep those we serve."""
+    typed = {s for s in scopes if s.split(":")[0] in CONVERSATION_TYPES}
+    return (scopes - typed) | {s for s in typed if s.split(":")[0] in types}
+
+
+def expected_scopes(usage: SlackUsage, manifest: dict[str, Any]) -> set[str]:
+    table = _method_scopes()
+    events = _bot_events(manifest)
+    types = {e.split(".")[1] for e in events if e.startswith("message.")}
+    scopes = {EVENT_SCOPES[e] for e in events if e in EVENT_SCOPES}
+    for method in usage.methods(set(table)):
+        scopes |= OPENS_DMS_ONLY.get(method) or _needed(table[method], types)
+    if usage.commands:
+        scopes.add("commands")
+    if "assistant_view" in manifest["features"]:
+        scopes.add("assistant:write")
+    return scopes
+
+
+@pytest.fixture(scope="module")
+def usage() -> SlackUsage:
+    return scan()
+
+
+@needs_reference
+@pytest.mark.parametrize("version", ["1.0.0", "2.0.0"])
+def test_manifest_is_valid_against_slacks_schema(version: str) -> None:
+    import jsonschema
+
+    schema = json.loads((REFERENCE / f"slack-manifest.schema.{version}.json").read_text())
+    jsonschema.validate(_manifest(), schema)
+
+
+@needs_reference
+def test_scope_table_agrees_with_slack_reference() -> None:
+    reference = _reference_scopes()
+    assert {m: reference.get(m) for m in METHOD_SCOPES} == METHOD_SCOPES
+
+
+def test_every_method_the_code_calls_is_known(usage: SlackUsage) -> None:
+    unknown = usage.sdk_methods - set(_method_scopes())
+    assert not unknown, f"add these to METHOD_SCOPES (and ../shared/reference): {unknown}"
+
+
+def test_bot_scopes_are_exactly_what_the_code_needs(usage: SlackUsage) -> None:
+    manifest = _manifest()
+    declared = set(manifest["oauth_config"]["scopes"]["bot"])
+    assert declared == expected_scopes(usage, manifest)
+
+
+def test_events_are_the_listeners_registered(usage: SlackUsage) -> None:
+    subscribed = {e.split(".")[0] for e in _bot_events(_manifest())}  # message.im → message
+    assert subscribed == usage.events
+
+
+def test_commands_are_the_ones_registered(usage: SlackUsage) -> None:
+    commands = {c["command"] for c in _manifest()["features"].get("slash_commands", [])}
+    assert commands == usage.commands
+
+
+def test_socket_mode_by_default_and_interactivity_when_handled(usage: SlackUsage) -> None:
+    settings = _manifest()["settings"]
+    assert settings["socket_mode_enabled"] is True
+    assert settings["interactivity"]["is_enabled"] is usage.interactive
