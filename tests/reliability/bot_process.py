@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -46,13 +45,11 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
+async def until(check: Callable[[], Awaitable[bool]], seconds: float) -> None:
     """Poll something another process changes (nothing to await across processes)."""
-    deadline = time.monotonic() + timeout
-    while not await check():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
+    async with asyncio.timeout(seconds):
+        while not await check():  # noqa: ASYNC110 - another process: nothing to await
+            await asyncio.sleep(0.02)
 
 
 class BotProcess:
@@ -76,7 +73,7 @@ class BotProcess:
         )
         log.close()
         running = cls(process, port)
-        await until(running._healthy, 20, "the bot to serve /healthz")
+        await until(running._healthy, 20)
         return running
 
     async def _healthy(self) -> bool:
@@ -96,10 +93,11 @@ class BotProcess:
         assert response.status_code == 200
         return ts
 
-    async def signal(self, sig: signal.Signals, timeout: float = 15) -> int:
-        """Send ``sig`` and wait for the process to end; returns its exit code."""
+    async def signal(self, sig: signal.Signals) -> int:
+        """Send ``sig`` and wait (15 s at most) for the process to end; returns its exit code."""
         self.process.send_signal(sig)
         try:
-            return await asyncio.wait_for(self.process.wait(), timeout)
+            async with asyncio.timeout(15):
+                return await self.process.wait()
         finally:
             await self.http.aclose()

@@ -25,7 +25,7 @@ async def _reply_ts_recorded(database_url: str) -> None:
             return await connection.scalar(select(InboxItem.reply_ts)) is not None
 
     try:
-        await until(recorded, 10, "the streamed reply's ts to be recorded")
+        await until(recorded, 10)
     finally:
         await engine.dispose()
 
