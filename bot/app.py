@@ -107,6 +107,7 @@ def build_services(settings: Settings) -> Services:
         files=SlackFiles(slack),
         notes=UserNotes(slack),
         model=settings.openai_image_model,
+        metrics=metrics,
     )
     return Services(
         settings,

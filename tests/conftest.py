@@ -83,7 +83,9 @@ SettingsFactory = Callable[..., Settings]
 
 
 @pytest.fixture
-def make_settings(fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str) -> SettingsFactory:
+def make_settings(
+    fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+) -> SettingsFactory:
     def make(**overrides: str) -> Settings:
         env = {
             "SLACK_BOT_TOKEN": fake_slack.token,
@@ -120,7 +122,9 @@ class RunningBot:
         headers: dict[str, str] | None = None,
     ) -> httpx.Response:
         signed = signed_headers(secret, body, content_type=content_type)
-        return await self.http.post("/slack/events", content=body, headers={**signed, **(headers or {})})
+        return await self.http.post(
+            "/slack/events", content=body, headers={**signed, **(headers or {})}
+        )
 
     async def close(self) -> None:
         await self.http.aclose()

@@ -70,9 +70,9 @@ def scan(root: Path = BOT) -> SlackUsage:
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Constant) and isinstance(node.value, str):
-                if re.fullmatch(r"[a-z]+(\.[a-z][A-Za-z]+)+", node.value):
-                    usage.method_strings.add(node.value)
+            text = node.value if isinstance(node, ast.Constant) else None
+            if isinstance(text, str) and re.fullmatch(r"[a-z]+(\.[a-z][A-Za-z]+)+", text):
+                usage.method_strings.add(text)
         edge = "listeners" in path.parts
         for name, call in _calls(tree):
             if name in _SDK_HELPERS:

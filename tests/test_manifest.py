@@ -88,6 +88,11 @@ def _needed(scopes: set[str], types: set[str]) -> set[str]:
     return (scopes - typed) | {s for s in typed if s.split(":")[0] in types}
 
 
+def _downloads_shared_files() -> bool:
+    bot = Path(__file__).resolve().parent.parent / "bot"
+    return any("url_private" in path.read_text(encoding="utf-8") for path in bot.rglob("*.py"))
+
+
 def expected_scopes(usage: SlackUsage, manifest: dict[str, Any]) -> set[str]:
     table = _method_scopes()
     events = _bot_events(manifest)
@@ -99,6 +104,8 @@ def expected_scopes(usage: SlackUsage, manifest: dict[str, Any]) -> set[str]:
         scopes.add("commands")
     if "assistant_view" in manifest["features"]:
         scopes.add("assistant:write")
+    if _downloads_shared_files():
+        scopes.add("files:read")  # fetching a file's url_private needs it; no method call shows it
     return scopes
 
 

@@ -256,9 +256,7 @@ class ConversationService:
         else:
             text = reply.text
         await self._store_answer(prompt, reply, text, status, usage)
-        self._metrics.answer_finished(
-            answered=error is None, seconds=time.monotonic() - started
-        )
+        self._metrics.answer_finished(answered=error is None, seconds=time.monotonic() - started)
 
     async def _stream(
         self,

@@ -20,6 +20,7 @@ from bot.images.notices import (
     usage_error_notice,
 )
 from bot.images.options import ImagineHelp, ImagineRequest, ImagineUsageError, parse_imagine
+from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.images import GeneratedImage
 from bot.reference import new_reference_id
@@ -69,8 +70,10 @@ class ImageService:
         files: SlackFiles,
         notes: UserNotes,
         model: str,
+        metrics: Metrics,
     ) -> None:
         self._sessions = sessions
+        self._metrics = metrics
         self._openai = openai
         self._files = files
         self._notes = notes
@@ -131,6 +134,7 @@ class ImageService:
             await self._tell(command, failure_notice(exc, reference_id), reference_id)
             return
         log.info("image request delivered", extra=extra)
+        self._metrics.images_generated(len(images))
         await self._finish(
             command,
             request_id,

@@ -16,7 +16,9 @@ async def insert_ignoring_conflict(
     """Insert a row; return its id, or None when a unique constraint says it already exists."""
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(model).values(**values).on_conflict_do_nothing().returning(model.__table__.c.id)
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing().returning(model.__table__.c.id)
+    )
     result = await session.execute(statement)
     row = result.first()
     return None if row is None else int(row[0])

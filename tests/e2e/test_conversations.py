@@ -96,14 +96,18 @@ async def test_retried_delivery_of_one_event_is_answered_once(
     ts = new_ts()
     body = event_body(mention_event("once please", ts=ts), event_id="EvSAME")
     assert (await bot.post(body)).status_code == 200
-    retry = await bot.post(body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    retry = await bot.post(
+        body, headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     assert retry.status_code == 200
     await fake_slack.wait_for_calls("chat.stopStream", 1)
     await _sentinel(bot, fake_slack, ts, expected_answers=2)
     assert len(fake_openai.chat_requests()) == 2  # the original and the sentinel, no third
 
 
-async def _sentinel(bot: RunningBot, fake_slack: FakeSlack, ts: str, *, expected_answers: int) -> None:
+async def _sentinel(
+    bot: RunningBot, fake_slack: FakeSlack, ts: str, *, expected_answers: int
+) -> None:
     """A later message in the same thread: once it is answered, everything before it was handled
     (turns in one thread are processed in order), so "nothing else happened" can be asserted."""
     await bot.post(event_body(message_event("sentinel", thread_ts=ts)))
@@ -134,7 +138,9 @@ async def test_bots_edits_joins_and_top_level_chatter_never_trigger_an_answer(
     await fake_slack.wait_for_calls("chat.stopStream", 1)
     ignored = [
         message_event("I am the bot", user="U0BOT", thread_ts=root, bot_id="B0BOT"),
-        message_event("another bot", user="U0OTHER", thread_ts=root, bot_id="B0OTHER", subtype="bot_message"),
+        message_event(
+            "another bot", user="U0OTHER", thread_ts=root, bot_id="B0OTHER", subtype="bot_message"
+        ),
         message_event("edited", thread_ts=root, subtype="message_changed"),
         message_event("", thread_ts=root, subtype="channel_join"),
         message_event("top-level chatter without a mention"),
@@ -160,7 +166,9 @@ async def test_bad_signature_is_refused_and_nothing_is_stored(
     assert fake_openai.chat_requests() == []
 
 
-async def test_malformed_body_with_a_valid_signature_gets_400_and_the_app_stays_up(bot: RunningBot) -> None:
+async def test_malformed_body_with_a_valid_signature_gets_400_and_the_app_stays_up(
+    bot: RunningBot,
+) -> None:
     response = await bot.post("{not json")
     assert response.status_code == 400
     assert (await bot.http.get("/healthz")).status_code == 200

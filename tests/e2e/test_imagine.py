@@ -125,6 +125,8 @@ async def test_image_is_posted_in_the_channel_as_a_png_file_naming_who_asked_and
     )
     assert json.loads(row.slack_file_ids) == [upload.file_id]
     assert fake_slack.calls_to("chat.postEphemeral") == []
+    metrics = (await bot.http.get("/metrics")).text
+    assert "slackbot_images_generated_total 1.0" in metrics
 
 
 async def test_several_images_are_shared_together_in_one_message(
