@@ -7,6 +7,7 @@ import logging
 import time
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -15,7 +16,6 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
-    AsyncServerErrorRetryHandler,
 )
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
@@ -49,14 +49,18 @@ EVENTS_PATH = "/slack/events"
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
+    """One client with one connection pool (call inside the event loop; close its session).
+
+    No retry on Slack 5xx: Slack may have done what a postMessage or appendStream asked before
+    failing, and a retry would then double a reply or a chunk. Rate limits are retried as asked."""
     return AsyncWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
+        session=aiohttp.ClientSession(),
         retry_handlers=[
             SlackErrorCounter(metrics),  # first: it sees every response, then lets others retry
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-            AsyncServerErrorRetryHandler(max_retry_count=2),
         ],
     )
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text
-
 from bot.app import build_slack_client
 from bot.config import Settings
 from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
 from bot.store.db import create_engine
+from bot.store.health import database_unreachable_reason
 
 
 async def run_checks(settings: Settings) -> int:
@@ -22,13 +21,10 @@ async def run_checks(settings: Settings) -> int:
     report(True, f"configuration ({'Socket Mode' if settings.socket_mode else 'HTTP mode'})")
     engine = create_engine(settings.database_url)
     try:
-        async with engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
-        report(True, "database reachable")
-    except Exception as exc:
-        report(False, "database reachable", f"check DATABASE_URL ({type(exc).__name__})")
+        reason = await database_unreachable_reason(engine)
     finally:
         await engine.dispose()
+    report(reason is None, "database reachable", f"check DATABASE_URL ({reason})")
     slack = build_slack_client(settings, Metrics())
     try:
         auth = await slack.auth_test()
@@ -37,6 +33,9 @@ async def run_checks(settings: Settings) -> int:
         report(
             False, "Slack token works", f"check SLACK_BOT_TOKEN and SLACK_API_URL ({_reason(exc)})"
         )
+    finally:
+        if slack.session is not None:
+            await slack.session.close()
     openai = OpenAIClient(settings.openai_base_url, settings.openai_api_key)
     try:
         models = await openai.list_models()

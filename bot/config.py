@@ -25,7 +25,8 @@ DEFAULT_SYSTEM_PROMPT = (
 def _url(name: str, value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigError(name, f"must be an http(s) URL like https://example.com/, got {value!r}")
+        # The value itself is not echoed: a URL may carry credentials (https://user:key@host/).
+        raise ConfigError(name, "must be an http(s) URL like https://example.com/")
     return value
 
 

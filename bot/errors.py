@@ -11,9 +11,8 @@ each (``openai_api/_transport.py`` and ``slack_output``), so callers catch only 
     │   ├── ModelContextTooLong      400 ``context_length_exceeded``
     │   ├── ModelStreamInterrupted   the stream broke after some text; carries ``partial_text``
     │   └── ModelStatusError         any other HTTP error status, with OpenAI's code and message
-    ├── SlackDeliveryError           Slack answered ``ok: false``; carries Slack's error code
-    ├── SlackFileError               a shared file could not (or may not) be downloaded
-    └── StorageError                 the database could not be reached or written
+    ├── SlackDeliveryError           Slack refused (``ok: false``) or was unreachable (``request_failed``)
+    └── SlackFileError               a shared file could not (or may not) be downloaded
 """
 
 from __future__ import annotations
@@ -101,7 +100,3 @@ class SlackDeliveryError(BotError):
 
 class SlackFileError(BotError):
     """A file shared in Slack could not be downloaded, or lives on a host the token never goes to."""
-
-
-class StorageError(BotError):
-    """The database could not be reached or written."""

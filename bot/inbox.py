@@ -41,10 +41,6 @@ class Work:
     reply_ts: str | None
     reference_id: str
 
-    @property
-    def last_attempt(self) -> bool:
-        return self.attempts >= MAX_ATTEMPTS
-
 
 Handler = Callable[[Work, "Inbox"], Awaitable[None]]
 Prepare = Callable[[AsyncSession], Awaitable[bool]]

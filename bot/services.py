@@ -36,6 +36,8 @@ class Services:
     channel_settings: ChannelSettingsService
 
     async def aclose(self) -> None:
+        if self.slack.session is not None:
+            await self.slack.session.close()
         await self.openai.aclose()
         await self.downloads.aclose()
         await self.engine.dispose()

@@ -1,5 +1,6 @@
 """Edits and deletes: a stored user turn follows its Slack message. An edit replaces the text;
-a delete erases it (privacy) so it leaves every later prompt. Neither is ever answered."""
+a delete erases it (privacy) so it leaves every later prompt — and the recorded delivery in
+the inbox too. Neither is ever answered."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversations.service import INBOX_KIND
 from bot.store.conversations_repo import MessageRepository
+from bot.store.inbox_repo import InboxRepository
 
 
 @dataclass(frozen=True)
@@ -26,13 +29,11 @@ class TurnEdits:
 
     async def apply(self, edit: MessageEdit) -> int:
         """Update (or erase) the stored turns of that message; how many there were."""
+        where = (edit.team_id, edit.channel_id, edit.ts)
         async with self._sessions.begin() as session:
-            turns = await MessageRepository(session).user_turns_at(
-                edit.team_id, edit.channel_id, edit.ts
-            )
-            for turn in turns:
-                turn.text = edit.text or ""
-                turn.token_count = None  # counted again when next needed
-                if edit.text is None:
-                    turn.author_name = None
-        return len(turns)
+            turns, inbox = MessageRepository(session), InboxRepository(session)
+            if edit.text is None:
+                await inbox.erase_message_text(INBOX_KIND, *where)
+                return await turns.erase(*where)
+            await inbox.edit_message_text(INBOX_KIND, *where, edit.text)
+            return await turns.apply_edit(*where, edit.text)

@@ -47,3 +47,6 @@ EMPTY_PROMPT_NOTICE = (
     ":wave: Hi! Ask me anything: mention me with your question, e.g. "
     "`@bot summarize the discussion above`, or send me a direct message."
 )
+BARE_MENTION_PROMPT = (
+    "(I was mentioned in this thread without a question: help with the discussion above.)"
+)

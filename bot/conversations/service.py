@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from bot.conversations.catch_up import CatchUp, history_message
 from bot.conversations.channel_settings import channel_overrides
 from bot.conversations.locks import ThreadLocks
 from bot.conversations.notices import (
+    BARE_MENTION_PROMPT,
     DROPPED_FOOTNOTE,
     EMPTY_PROMPT_NOTICE,
     INTERRUPTED_MARK,
@@ -28,8 +30,8 @@ from bot.conversations.notices import (
 from bot.conversations.tokens import ChatMessage, TokenCounter
 from bot.conversations.values import IncomingMessage
 from bot.conversations.vision import ImageInputs, with_attachment_note
-from bot.errors import BotError, ModelContextTooLong, ModelError, ModelStreamInterrupted
-from bot.inbox import Inbox, Work
+from bot.errors import BotError, ModelContextTooLong, ModelStreamInterrupted
+from bot.inbox import MAX_ATTEMPTS, Inbox, Work
 from bot.metrics import Metrics
 from bot.openai_api.chat import ChatMessage as OpenAIChatMessage
 from bot.openai_api.client import OpenAIClient
@@ -123,22 +125,24 @@ class ConversationService:
     async def handle(self, work: Work, inbox: Inbox) -> None:
         """Inbox handler: answer one recorded message, in thread order."""
         message = IncomingMessage.from_json(work.payload)
-        if not message.text and not message.files:
-            await self._replies.post_notice(
-                channel=message.channel_id, thread_ts=message.thread_ts, text=EMPTY_PROMPT_NOTICE
-            )
-            return
         async with self._locks.hold(message.thread):
             prompt = await self._prepare(message, work)
             if prompt is None:
                 return
             if work.reply_ts is not None:  # a dead process was streaming it; close that first
                 await retire_reply(self._replies, channel=message.channel_id, ts=work.reply_ts)
-            if work.attempts > 3:
+            if work.attempts > MAX_ATTEMPTS:
                 log.warning(
                     "gave up after repeated attempts", extra={"reference_id": work.reference_id}
                 )
                 await self._notify(message, RuntimeError("gave up after repeated attempts"), work)
+                return
+            if prompt.newest["content"] == "":  # a bare mention with nothing to go on
+                await self._replies.post_notice(
+                    channel=message.channel_id,
+                    thread_ts=message.thread_ts,
+                    text=EMPTY_PROMPT_NOTICE,
+                )
                 return
             await self._answer(message, prompt, work, inbox)
 
@@ -180,6 +184,8 @@ class ConversationService:
             m.token_count if m.token_count is not None else self._counter.count_message(model, t)
             for m, t in zip(history, turns, strict=True)
         ]
+        if not text and turns:
+            text = BARE_MENTION_PROMPT  # mentioned mid-thread: the discussion is the question
         content = await self._images_in.user_content(text, message.files, model)
         notice = content.notice()
         if notice is not None:
@@ -221,7 +227,7 @@ class ConversationService:
             channel=message.channel_id,
             thread_ts=message.thread_ts,
             recipient_user_id=message.user_id,
-            recipient_team_id=message.team_id,
+            recipient_team_id=message.user_team_id or message.team_id,
             thinking=message.is_dm,
         )
         status, error = "complete", None
@@ -236,10 +242,11 @@ class ConversationService:
                 log.warning("context length exceeded; retrying once with a tighter budget")
                 fitted = self._fit(prompt, tighter(budget))
                 usage = await self._stream(fitted.messages, prompt.model, reply, work, inbox)
+            answer = reply.text
             if fitted.dropped:
                 await reply.append(f"\n\n{DROPPED_FOOTNOTE}")
             await reply.finish()
-        except ModelError as exc:
+        except BotError as exc:  # the model failed, or Slack refused part of the answer
             status, error = ("interrupted" if reply.text else "failed"), exc
             usage = None
         if error is not None:
@@ -249,12 +256,11 @@ class ConversationService:
                 extra={"reference_id": work.reference_id, "error_type": type(error).__name__},
             )
             partial = error.partial_text if isinstance(error, ModelStreamInterrupted) else ""
-            if reply.text:
-                await reply.interrupt(INTERRUPTED_MARK)
-            await self._notify(message, error, work)
             text = partial or reply.text
+            await self._mark_interrupted(reply, work)
+            await self._notify(message, error, work)
         else:
-            text = reply.text
+            text = answer
         await self._store_answer(prompt, reply, text, status, usage)
         self._metrics.answer_finished(answered=error is None, seconds=time.monotonic() - started)
 
@@ -268,18 +274,32 @@ class ConversationService:
     ) -> int | None:
         completion_tokens: int | None = None
         wire = cast("list[OpenAIChatMessage]", messages)  # same shape; tokens.py keeps it loose
-        async for delta in self._openai.stream_chat(wire, model=model):
-            if delta.text:
-                first = reply.ts is None
-                await reply.append(delta.text)
-                if first and reply.ts is not None:
-                    await inbox.set_reply_ts(work, reply.ts)
-            if delta.usage is not None:
-                completion_tokens = delta.usage.completion_tokens
-                self._metrics.model_tokens(
-                    prompt=delta.usage.prompt_tokens, completion=completion_tokens
-                )
+        async with contextlib.aclosing(self._openai.stream_chat(wire, model=model)) as deltas:
+            async for delta in deltas:
+                if delta.text:
+                    first = reply.ts is None
+                    await reply.append(delta.text)
+                    if first and reply.ts is not None:
+                        await inbox.set_reply_ts(work, reply.ts)
+                if delta.usage is not None:
+                    completion_tokens = delta.usage.completion_tokens
+                    self._metrics.model_tokens(
+                        prompt=delta.usage.prompt_tokens, completion=completion_tokens
+                    )
         return completion_tokens
+
+    async def _mark_interrupted(self, reply: StreamingReply, work: Work) -> None:
+        """Keep what was shown, marked as cut off; a Slack that refuses even that is logged."""
+        if not reply.text:
+            return
+        try:
+            await reply.interrupt(INTERRUPTED_MARK)
+        except BotError as exc:
+            log.warning(
+                "could not mark the answer interrupted: %s",
+                exc,
+                extra={"reference_id": work.reference_id},
+            )
 
     async def _notify(self, message: IncomingMessage, error: BaseException, work: Work) -> None:
         try:

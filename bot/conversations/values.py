@@ -40,6 +40,8 @@ class IncomingMessage:
     thread_ts: str
     mentioned: bool
     files: tuple[IncomingFile, ...] = field(default=())
+    # The asker's own team: differs from team_id in Slack Connect and Enterprise Grid channels.
+    user_team_id: str | None = None
 
     @property
     def thread(self) -> ThreadKey:

@@ -112,8 +112,13 @@ class ImageService:
     async def _create(self, command: ImagineCommand) -> None:
         reference_id = new_reference_id()
         request = command.request
-        request_id = await self._record(command, reference_id)
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
+        try:
+            request_id = await self._record(command, reference_id)
+        except Exception as exc:  # the database is down: say so rather than fall silent
+            log.exception("could not record the image request", extra=extra)
+            await self._tell(command, failure_notice(exc, reference_id), reference_id)
+            return
         try:
             images = await self._openai.generate_images(
                 request.prompt,

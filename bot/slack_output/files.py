@@ -7,18 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import SlackDeliveryError
-from bot.slack_output.streaming import slack_error
-
-
-def delivery_error(method: str, exc: SlackClientError) -> SlackDeliveryError:
-    """The one conversion of slack_sdk errors for this package's file and note calls."""
-    if isinstance(exc, SlackApiError):
-        return SlackDeliveryError(method, slack_error(exc))
-    return SlackDeliveryError(method, "request_failed")
+from bot.slack_output.slack_calls import slack_errors_converted
 
 
 @dataclass(frozen=True)
@@ -36,7 +27,7 @@ class SlackFiles:
         self, *, channel: str, files: Sequence[UploadFile], initial_comment: str
     ) -> list[str]:
         """Share ``files`` in ``channel`` as one message with ``initial_comment``; their ids."""
-        try:
+        with slack_errors_converted("files_upload_v2"):
             response = await self._client.files_upload_v2(
                 channel=channel,
                 file_uploads=[
@@ -44,7 +35,5 @@ class SlackFiles:
                 ],
                 initial_comment=initial_comment,
             )
-        except SlackClientError as exc:
-            raise delivery_error("files_upload_v2", exc) from exc
         shared = response.get("files") or []
         return [str(f["id"]) for f in shared if isinstance(f, dict) and f.get("id")]

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 
-from slack_sdk.errors import SlackApiError
-
-from bot.slack_output.streaming import SlackReplies, slack_error
+from bot.errors import BotError
+from bot.slack_output.slack_calls import call_slack
+from bot.slack_output.streaming import SlackReplies
 
 log = logging.getLogger(__name__)
 
@@ -20,14 +20,20 @@ RETIRED_MARK = "_⚠️ This answer was interrupted by a restart; a complete ans
 
 
 async def retire_reply(replies: SlackReplies, *, channel: str, ts: str) -> None:
-    """Close and mark an interrupted reply; failures are logged, never raised."""
+    """Close and mark an interrupted reply. Best effort: no failure (a refusal, Slack out of
+    reach) may stop the fresh answer, so errors are logged, never raised."""
     target = {"channel": channel, "ts": ts}
     try:
-        await replies.client.api_call("chat.stopStream", json=target)
-    except SlackApiError as exc:
+        await call_slack(replies.client, "chat.stopStream", **target)
+    except BotError as exc:
         # Not streaming any more (finished, timed out, or posted without streaming): fine.
-        log.info("interrupted reply was not streaming (%s)", slack_error(exc))
+        log.info("interrupted reply was not streaming (%s)", _code(exc))
     try:
-        await replies.client.api_call("chat.update", json={**target, "text": RETIRED_MARK})
-    except SlackApiError as exc:
-        log.warning("could not mark the interrupted reply %s: %s", ts, slack_error(exc))
+        await call_slack(replies.client, "chat.update", **target, text=RETIRED_MARK)
+    except BotError as exc:
+        log.warning("could not mark the interrupted reply %s: %s", ts, _code(exc))
+
+
+def _code(exc: BotError) -> str:
+    """Slack's error code, never the message text (which could carry what was said)."""
+    return getattr(exc, "error", type(exc).__name__)

@@ -2,7 +2,8 @@
 
 Each message of an answer is written natively (chat streaming) or, where this Slack refuses
 streaming (``unknown_method`` and friends, HTTP 404), by ``chat.update``; the refusal is
-remembered for the process (``message_writers``). Text is sent at most once per interval
+remembered for the process (``message_writers``). A refusal about one conversation or recipient
+(``channel_type_not_supported``, a missing recipient) falls back for that message only. Text is sent at most once per interval
 (``stream_interval`` natively, ``update_interval`` for updates), so an answer of D seconds that
 fills M messages costs at most ``2·M + D / interval`` Slack calls (a start and a stop per
 message, one send per interval), plus one status call: never one per token.
@@ -37,9 +38,9 @@ from bot.slack_output.message_writers import (
     SlackSupport,
     UpdatedMessage,
 )
-from bot.slack_output.slack_calls import UNSUPPORTED, call_slack, slack_error
+from bot.slack_output.slack_calls import PER_MESSAGE_STREAM_REFUSALS, UNSUPPORTED, call_slack
 
-__all__ = ["THINKING_STATUS", "SlackReplies", "StreamingReply", "slack_error"]
+__all__ = ["THINKING_STATUS", "SlackReplies", "StreamingReply"]
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +94,13 @@ class SlackReplies:
             try:
                 return await NativeStream.open(self.client, target, markdown)
             except SlackDeliveryError as exc:
-                if exc.error not in UNSUPPORTED:
+                if exc.error in PER_MESSAGE_STREAM_REFUSALS:
+                    log.info("Slack refused streaming here (%s); updating this message", exc.error)
+                elif exc.error in UNSUPPORTED:
+                    log.warning("Slack refused streaming (%s); using message updates", exc.error)
+                    self.support.streaming = False
+                else:
                     raise
-                log.warning("Slack refused streaming (%s); using message updates", exc.error)
-                self.support.streaming = False
         return await UpdatedMessage.open(self.client, self.support, target, markdown)
 
     def interval(self, writer: MessageWriter) -> float:
@@ -116,8 +120,6 @@ class SlackReplies:
             if exc.error in UNSUPPORTED:
                 self.support.status = False
             log.info("assistant status not shown: %s", exc.error)
-        except Exception:  # network trouble: the answer itself will report it if it persists
-            log.info("assistant status not shown", exc_info=True)
 
     async def post_notice(self, *, channel: str, thread_ts: str, text: str) -> str:
         """A short message in the thread (failures, notes); returns its ts."""

@@ -9,10 +9,10 @@ fall back to the DM — which is where the image itself goes in that case anyway
 
 from __future__ import annotations
 
-from slack_sdk.errors import SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack_output.files import delivery_error
+from bot.errors import SlackDeliveryError
+from bot.slack_output.slack_calls import call_slack
 
 CHANNEL_UNREACHABLE = frozenset({"not_in_channel", "channel_not_found"})
 """Slack errors meaning the bot cannot post in a conversation (not a member, or a DM/group DM
@@ -25,25 +25,20 @@ class UserNotes:
 
     async def open_dm(self, user_id: str) -> str:
         """The id of the bot's DM with ``user_id`` (``conversations.open``, scope ``im:write``)."""
-        try:
-            response = await self._client.conversations_open(users=user_id)
-        except SlackClientError as exc:
-            raise delivery_error("conversations.open", exc) from exc
+        response = await call_slack(self._client, "conversations.open", users=user_id)
         return str(response["channel"]["id"])
 
     async def tell(self, *, channel: str, user_id: str, text: str) -> str:
         """Show ``text`` to ``user_id`` only: ephemeral in ``channel`` when the bot may post
         there, else in the bot's DM. Returns the conversation it went to."""
         try:
-            await self._client.chat_postEphemeral(channel=channel, user=user_id, text=text)
+            await call_slack(
+                self._client, "chat.postEphemeral", channel=channel, user=user_id, text=text
+            )
             return channel
-        except SlackClientError as exc:
-            error = delivery_error("chat.postEphemeral", exc)
-            if error.error not in CHANNEL_UNREACHABLE:
-                raise error from exc
+        except SlackDeliveryError as exc:
+            if exc.error not in CHANNEL_UNREACHABLE:
+                raise
         dm = await self.open_dm(user_id)
-        try:
-            await self._client.chat_postMessage(channel=dm, text=text)
-        except SlackClientError as exc:
-            raise delivery_error("chat.postMessage", exc) from exc
+        await call_slack(self._client, "chat.postMessage", channel=dm, text=text)
         return dm

@@ -1,24 +1,55 @@
-"""Insert-if-absent for both backends, so uniqueness is enforced by the database alone."""
+"""Insert-if-absent and insert-or-update for both backends, so uniqueness is enforced by the
+database alone. The only module that knows PostgreSQL and SQLite spell ``ON CONFLICT`` with
+different dialect constructs."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import Base
 
 
+def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
 async def insert_ignoring_conflict(
     session: AsyncSession, model: type[Base], values: dict[str, Any]
 ) -> int | None:
     """Insert a row; return its id, or None when a unique constraint says it already exists."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(model).values(**values).on_conflict_do_nothing().returning(model.__table__.c.id)
+        _insert(session, model)
+        .values(**values)
+        .on_conflict_do_nothing()
+        .returning(model.__table__.c.id)
     )
     result = await session.execute(statement)
     row = result.first()
     return None if row is None else int(row[0])
+
+
+async def upsert(
+    session: AsyncSession,
+    model: type[Base],
+    values: Mapping[str, Any],
+    *,
+    conflict_columns: Sequence[str],
+    update_columns: Sequence[str],
+) -> None:
+    """Insert a row, or, when one with the same ``conflict_columns`` exists, overwrite its
+    ``update_columns`` with the new values. ``updated_at`` is set too when the table has it:
+    ``ON CONFLICT DO UPDATE`` never runs a column's ``onupdate``."""
+    statement = _insert(session, model).values(**values)
+    changes: dict[str, Any] = {name: statement.excluded[name] for name in update_columns}
+    if "updated_at" in model.__table__.c:
+        changes["updated_at"] = func.now()
+    await session.execute(
+        statement.on_conflict_do_update(index_elements=list(conflict_columns), set_=changes)
+    )

@@ -139,22 +139,38 @@ class MessageRepository:
         )
         return found is not None
 
-    async def user_turns_at(
-        self, team_id: str, channel_id: str, slack_ts: str
-    ) -> Sequence[Message]:
-        """The stored user turns of one Slack message (edits and deletes find them by ts)."""
-        result = await self._session.scalars(
-            select(Message)
-            .join(Conversation, Conversation.id == Message.conversation_id)
+    async def apply_edit(self, team_id: str, channel_id: str, slack_ts: str, text: str) -> int:
+        """The Slack message was edited: its stored user turns get the new text (counted again
+        when next needed). How many turns there were."""
+        return await self._update_user_turns(
+            team_id, channel_id, slack_ts, text=text, token_count=None
+        )
+
+    async def erase(self, team_id: str, channel_id: str, slack_ts: str) -> int:
+        """The Slack message was deleted: erase its text and author from its stored user turns,
+        so it leaves every later prompt. How many turns there were."""
+        return await self._update_user_turns(
+            team_id, channel_id, slack_ts, text="", token_count=None, author_name=None
+        )
+
+    async def _update_user_turns(
+        self, team_id: str, channel_id: str, slack_ts: str, **values: object
+    ) -> int:
+        in_channel = select(Conversation.id).where(
+            Conversation.team_id == team_id, Conversation.channel_id == channel_id
+        )
+        result = await self._session.execute(
+            update(Message)
             .where(
-                Conversation.team_id == team_id,
-                Conversation.channel_id == channel_id,
                 Message.team_id == team_id,
                 Message.slack_ts == slack_ts,
                 Message.role == "user",
+                Message.conversation_id.in_(in_channel.scalar_subquery()),
             )
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-        return result.all()
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def by_ts(self, conversation: Conversation, slack_ts: str) -> Message | None:
         return await self._session.scalar(
@@ -212,8 +228,3 @@ class MessageRepository:
         self._session.add(message)
         await self._session.flush()
         return message
-
-    async def set_token_count(self, message: Message, token_count: int) -> None:
-        await self._session.execute(
-            update(Message).where(Message.id == message.id).values(token_count=token_count)
-        )

@@ -21,6 +21,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine tuned for the backend: SQLite gets WAL and a busy timeout so concurrent answers
     never see "database is locked"; PostgreSQL gets a pool sized for many streaming answers."""
     if is_sqlite(url):
+        # One writer at a time whatever the pool size, but many answers read and wait at once:
+        # a pool too small for WORKER_CONCURRENCY times out under load instead of queueing.
+        kwargs.setdefault("pool_size", 20)
+        kwargs.setdefault("max_overflow", 80)
+        kwargs.setdefault("pool_timeout", 120)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -113,3 +115,44 @@ class InboxRepository:
                 last_error=error,
             )
         )
+
+    # ``kind`` is the kind of the rows whose payload is a user's message: JSON with "ts",
+    # "channel_id", "text" and "files" (``IncomingMessage``).
+
+    async def erase_message_text(self, kind: str, team_id: str, channel_id: str, ts: str) -> int:
+        """A Slack message was deleted: blank its text and files in every delivery recorded
+        for it (a mention arrives twice: app_mention and message). How many rows."""
+        return await self._rewrite_messages(
+            kind, team_id, channel_id, ts, {"text": "", "files": []}
+        )
+
+    async def edit_message_text(
+        self, kind: str, team_id: str, channel_id: str, ts: str, text: str
+    ) -> int:
+        """A Slack message was edited: its recorded deliveries get the new text. How many rows."""
+        return await self._rewrite_messages(kind, team_id, channel_id, ts, {"text": text})
+
+    async def _rewrite_messages(
+        self, kind: str, team_id: str, channel_id: str, ts: str, changes: dict[str, Any]
+    ) -> int:
+        # The LIKE narrows the rows to read; the JSON decides (a text could quote a ts).
+        candidates = await self._session.scalars(
+            select(InboxItem).where(
+                InboxItem.team_id == team_id,
+                InboxItem.kind == kind,
+                InboxItem.payload.contains(json.dumps(ts), autoescape=True),
+            )
+        )
+        rewritten = 0
+        for item in candidates.all():
+            payload: dict[str, Any] = json.loads(item.payload)
+            if payload.get("ts") != ts or payload.get("channel_id") != channel_id:
+                continue
+            payload.update(changes)
+            await self._session.execute(
+                update(InboxItem)
+                .where(InboxItem.id == item.id)
+                .values(payload=json.dumps(payload, separators=(",", ":")))
+            )
+            rewritten += 1
+        return rewritten

@@ -22,31 +22,35 @@ def _said(user: str, text: str, thread_ts: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def test_mid_thread_mention_reads_the_thread_once_with_authors(
+async def test_mid_thread_mention_reads_the_thread_once_keeping_its_newest_messages(
     bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     root = new_ts()
     earlier = [{"type": "message", "user": "U0ALICE", "text": "Shall we ship Friday?", "ts": root}]
-    earlier += [_said("U0BOB" if i % 2 else "U0ALICE", f"point {i}", root) for i in range(1, 248)]
+    earlier += [_said("U0BOB" if i % 2 else "U0ALICE", f"point {i}", root) for i in range(1, 1101)]
     earlier.append(_said("U0BOT", "An earlier answer of mine.", root, bot_id="B0BOT"))
     earlier.append(_said("U0ALICE", "", root, subtype="channel_join"))
     mention_ts = new_ts()
     mention = mention_event("what do you think?", ts=mention_ts, thread_ts=root)
-    fake_slack.add_thread("C0001", [*earlier, {**mention, "type": "message"}])
+    later = _said("U0BOB", "said after the mention", root)
+    fake_slack.add_thread("C0001", [*earlier, {**mention, "type": "message"}, later])
     fake_openai.script_chat(Reply("Ship it."), Reply("Still ship it."), Reply("Yes."))
 
     await bot.post(event_body(mention))
     await fake_slack.wait_for_calls("chat.stopStream", 1)
 
     reads = fake_slack.calls_to("conversations.replies")
-    assert len(reads) == 2  # paginated, and bounded at 200 messages
+    assert len(reads) == 2  # paginated (1,000 a page), and bounded
     assert reads[0].args["ts"] == root and "cursor" not in reads[0].args
     assert reads[1].args["cursor"]
     messages = fake_openai.chat_requests()[0]["messages"]
+    # The thread's first message says what it is about; then the 199 newest before the mention.
     assert messages[1] == {"role": "user", "content": "u0alice: Shall we ship Friday?"}
-    assert messages[2] == {"role": "user", "content": "u0bob: point 1"}
+    assert messages[2] == {"role": "user", "content": "u0bob: point 903"}
+    assert messages[-3] == {"role": "user", "content": "u0alice: point 1100"}
+    assert messages[-2] == {"role": "assistant", "content": "An earlier answer of mine."}
     assert messages[-1] == {"role": "user", "content": "what do you think?"}
-    assert len(messages) == 1 + 200 + 1  # system, the first 200 messages read, the mention
+    assert len(messages) == 1 + 200 + 1  # system, 200 messages read, the mention
     assert len(fake_slack.calls_to("users.info")) == 2  # one lookup per person, cached
 
     # Later turns in the same thread never read it again, mention or not.
@@ -90,3 +94,19 @@ async def test_a_mention_that_starts_a_thread_reads_nothing(
     await bot.post(event_body(mention_event("hello")))
     await fake_slack.wait_for_calls("chat.stopStream", 1)
     assert fake_slack.calls_to("conversations.replies") == []
+
+
+async def test_a_thread_slack_will_not_read_is_answered_without_it(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    root = new_ts()
+    fake_slack.add_thread(
+        "C0001", [{"type": "message", "user": "U0CAROL", "text": "Is it red?", "ts": root}]
+    )
+    fake_slack.fail("conversations.replies", "missing_scope")
+    fake_openai.script_chat(Reply("No idea, tell me more."))
+    await bot.post(event_body(mention_event("look again?", thread_ts=root)))
+    await fake_slack.wait_for_calls("chat.stopStream", 1)
+    assert fake_openai.chat_requests()[0]["messages"][1:] == [
+        {"role": "user", "content": "look again?"}
+    ]

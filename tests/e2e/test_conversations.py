@@ -215,3 +215,44 @@ async def test_history_survives_a_restart_on_the_same_database(
         ("user", "what was the number?"),
     ]
     assert fake_slack.calls_to("conversations.replies") == []
+
+
+async def test_a_bare_mention_gets_one_friendly_hint_and_no_model_call(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    ts = await _mention(bot, "")
+    await fake_slack.wait_for_calls("chat.postMessage", 1)
+    [hint] = fake_slack.thread("C0001", ts)
+    assert "Ask me anything" in hint.visible_text()
+    await _sentinel(bot, fake_slack, ts, expected_answers=1)
+    assert len(fake_slack.thread("C0001", ts)) == 2  # the hint and the sentinel's answer, no repeat
+    assert len(fake_openai.chat_requests()) == 1
+
+
+async def test_a_bare_mention_in_a_busy_thread_is_answered_once_from_the_discussion(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    root = await _mention(bot, "what is a monad?")
+    await fake_slack.wait_for_calls("chat.stopStream", 1)
+    ts = new_ts()
+    await bot.post(event_body(mention_event("", ts=ts, thread_ts=root)))
+    await bot.post(event_body(message_event("<@U0BOT>", ts=ts, thread_ts=root)))
+    await fake_slack.wait_for_calls("chat.stopStream", 2)
+    await _sentinel(bot, fake_slack, root, expected_answers=3)
+    second = fake_openai.chat_requests()[1]
+    assert _roles_and_texts(second)[-1][1].startswith("(I was mentioned in this thread")
+    assert len(fake_openai.chat_requests()) == 3
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+async def test_slack_refusing_the_stream_midway_closes_it_and_tells_the_user(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.script_chat(Reply("word " * 40, chunk_chars=5, delay_s=0.03))
+    fake_slack.fail("chat.appendStream", "is_archived")
+    ts = await _mention(bot, "long answer please")
+    await fake_slack.wait_for_calls("chat.postMessage", 1)
+    [partial, notice] = fake_slack.thread("C0001", ts)
+    assert not partial.streaming
+    assert "interrupted" in partial.visible_text()
+    assert "reference: `ref-" in notice.visible_text()

@@ -174,3 +174,22 @@ async def fake_slack_status_attempt(replies: SlackReplies, fake_slack: FakeSlack
     await replies.set_status("D0001", THREAD, "is thinking…")
     assert len(fake_slack.calls_to("assistant.threads.setStatus")) == 1
     assert replies.support.status is False
+
+
+async def test_a_channel_that_refuses_streaming_gets_updates_for_that_answer_only(
+    fake_slack: FakeSlack,
+) -> None:
+    fake_slack.fail("chat.startStream", "channel_type_not_supported")
+    clock = Clock()
+    replies = _replies(fake_slack, clock)
+    await _stream(_open(replies), ["First ", "answer."], clock, step=0.01)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert len(fake_slack.calls_to("chat.update")) == 1  # the text and its feedback buttons
+    assert fake_slack.calls_to("chat.stopStream") == []
+
+    await _stream(_open(replies), ["Second ", "answer."], clock, step=0.01)
+    assert len(fake_slack.calls_to("chat.startStream")) == 2
+    assert len(fake_slack.calls_to("chat.stopStream")) == 1
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    first, second = fake_slack.thread("C0001", THREAD)
+    assert markdown_of(first) == "First answer." and markdown_of(second) == "Second answer."

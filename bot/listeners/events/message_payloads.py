@@ -65,4 +65,5 @@ def incoming_message(
         thread_ts=thread_ts,
         mentioned=is_mention_event or bool(mention and mention.search(text)),
         files=_files(event),
+        user_team_id=str(event.get("user_team") or event.get("team") or "") or None,
     )

@@ -1,0 +1,164 @@
+"""Edits and deletes at the repository level: exactly the stored copies of one Slack message
+change (its user turns, its recorded inbox deliveries), nothing of another channel or kind."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from bot.conversations.values import IncomingFile, IncomingMessage
+from bot.store.conversations_repo import ConversationRepository, MessageRepository
+from bot.store.inbox_repo import InboxRepository
+from bot.store.models import InboxItem, Message
+
+TS = "1700000000.000100"
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    engine = create_async_engine(database_url)
+    async with AsyncSession(engine) as session, session.begin():
+        yield session
+    await engine.dispose()
+
+
+async def _turn(session: AsyncSession, channel: str, text: str) -> None:
+    """A user turn at ``TS`` in ``channel``, and its answer."""
+    conversation = await ConversationRepository(session).get_or_create(
+        team_id="T0001",
+        enterprise_id=None,
+        channel_id=channel,
+        thread_ts=TS,
+        kind="channel_thread",
+    )
+    messages = MessageRepository(session)
+    turn = await messages.add_user_turn(
+        conversation,
+        slack_ts=TS,
+        slack_user_id="U0USER",
+        text=text,
+        source_event_id=f"Ev{channel}",
+        token_count=7,
+        author_name="Ada",
+    )
+    await messages.add_assistant_turn(
+        turn.message,
+        slack_ts="1700000000.000200",
+        text="answer",
+        status="complete",
+        model="m",
+        token_count=1,
+    )
+
+
+async def _texts(session: AsyncSession) -> set[tuple[str, str, str, int | None, str | None]]:
+    rows = await session.execute(
+        select(
+            Message.team_id, Message.role, Message.text, Message.token_count, Message.author_name
+        )
+    )
+    return {tuple(row) for row in rows.all()}  # type: ignore[misc]
+
+
+async def test_erase_blanks_only_that_messages_user_turns(session: AsyncSession) -> None:
+    await _turn(session, "C0001", "my password is hunter2")
+    await _turn(session, "C0002", "same ts, other channel")
+
+    erased = await MessageRepository(session).erase("T0001", "C0001", TS)
+
+    assert erased == 1
+    texts = await _texts(session)
+    assert ("T0001", "user", "", None, None) in texts
+    assert ("T0001", "user", "same ts, other channel", 7, "Ada") in texts
+    assert not any("hunter2" in row[2] for row in texts)
+
+
+async def test_apply_edit_replaces_text_and_forgets_the_token_count(
+    session: AsyncSession,
+) -> None:
+    await _turn(session, "C0001", "what is 1+1?")
+
+    edited = await MessageRepository(session).apply_edit("T0001", "C0001", TS, "what is 2+2?")
+    missing = await MessageRepository(session).apply_edit("T0002", "C0001", TS, "other team")
+
+    assert (edited, missing) == (1, 0)
+    texts = await _texts(session)
+    assert ("T0001", "user", "what is 2+2?", None, "Ada") in texts
+    assert ("T0001", "assistant", "answer", 1, None) in texts
+
+
+def _delivery(event_id: str, channel: str, ts: str, text: str) -> str:
+    files = (IncomingFile("F1", "secret.png", "image/png", 3, "https://files/secret.png"),)
+    return IncomingMessage(
+        event_id=event_id,
+        team_id="T0001",
+        enterprise_id=None,
+        channel_id=channel,
+        is_dm=False,
+        user_id="U0USER",
+        text=text,
+        ts=ts,
+        thread_ts=TS,
+        mentioned=True,
+        files=files,
+    ).to_json()
+
+
+async def _deliveries(session: AsyncSession, *rows: tuple[str, str, str]) -> None:
+    inbox = InboxRepository(session)
+    for event_id, kind, payload in rows:
+        await inbox.add(
+            event_id=event_id,
+            team_id="T0001",
+            kind=kind,
+            payload=payload,
+            lease_owner=None,
+            lease_expires_at=None,
+        )
+
+
+async def _payloads(session: AsyncSession) -> dict[str, dict[str, object]]:
+    rows = await session.execute(select(InboxItem.event_id, InboxItem.payload))
+    return {event_id: json.loads(payload) for event_id, payload in rows.all()}
+
+
+async def test_erasing_a_message_blanks_every_recorded_delivery_of_it(
+    session: AsyncSession,
+) -> None:
+    reply_ts = "1700000000.000300"  # a reply in the thread: its thread_ts is TS, its ts not
+    await _deliveries(
+        session,
+        ("EvMention", "message", _delivery("EvMention", "C0001", TS, "hunter2")),
+        ("EvMessage", "message", _delivery("EvMessage", "C0001", TS, "hunter2")),
+        ("EvReply", "message", _delivery("EvReply", "C0001", reply_ts, "keep me")),
+        ("EvOther", "message", _delivery("EvOther", "C0002", TS, "other channel")),
+        ("EvImage", "image", json.dumps({"ts": TS, "channel_id": "C0001", "text": "a cat"})),
+    )
+
+    erased = await InboxRepository(session).erase_message_text("message", "T0001", "C0001", TS)
+
+    assert erased == 2
+    payloads = await _payloads(session)
+    for event_id in ("EvMention", "EvMessage"):
+        assert (payloads[event_id]["text"], payloads[event_id]["files"]) == ("", [])
+        assert IncomingMessage.from_json(json.dumps(payloads[event_id])).ts == TS  # still valid
+    assert payloads["EvReply"]["text"] == "keep me"
+    assert payloads["EvOther"]["text"] == "other channel"
+    assert payloads["EvImage"]["text"] == "a cat"
+
+
+async def test_editing_a_message_rewrites_its_recorded_text_and_keeps_its_files(
+    session: AsyncSession,
+) -> None:
+    await _deliveries(session, ("EvMention", "message", _delivery("EvMention", "C0001", TS, "1+1")))
+
+    edited = await InboxRepository(session).edit_message_text(
+        "message", "T0001", "C0001", TS, "2+2"
+    )
+
+    payload = (await _payloads(session))["EvMention"]
+    assert (edited, payload["text"], len(payload["files"])) == (1, "2+2", 1)  # type: ignore[arg-type]
