@@ -201,8 +201,11 @@ class Inbox:
             except Exception:
                 log.warning("inbox sweep failed; will retry", exc_info=True)
             self._wake.clear()
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can lose a cancellation that lands
+            # as the wait ends, and the sweeper then never stops (shutdown hung).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=interval)
+                async with asyncio.timeout(interval):
+                    await self._wake.wait()
 
     async def stop(self, grace_seconds: float) -> None:
         """Stop taking work; let in-flight answers finish for a while; leave the rest to recovery."""

@@ -101,7 +101,8 @@ class ChannelSettingsService:
             return f"`{model[:60]}` is not a model name. {USAGE}"
         warning = ""
         try:
-            known = await asyncio.wait_for(self._catalog.list_models(), MODEL_CHECK_SECONDS)
+            async with asyncio.timeout(MODEL_CHECK_SECONDS):
+                known = await self._catalog.list_models()
         except (BotError, TimeoutError) as exc:
             log.warning("could not list models to check a channel setting: %s", type(exc).__name__)
             warning = " I couldn't check it with the AI service, so make sure the name is right."
