@@ -14,9 +14,9 @@ from bench.bot_process import BotProcess
 from bench.driver import Plan, Sent, drive
 from bench.fakes import BenchSlack, script_replies
 from bench.options import BenchOptions, ReplyShape
+from tests.fakes.bot_env import SIGNING_SECRET, bot_env
 from tests.fakes.openai import FakeOpenAI
 
-SIGNING_SECRET = "bench-signing-secret"
 WARM_UP_DELIVERIES = 5
 
 
@@ -106,22 +106,6 @@ class _Bench:
         )
 
 
-def _bot_env(
-    slack: BenchSlack, openai: FakeOpenAI, database_url: str, log_level: str
-) -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": slack.token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "OPENAI_API_KEY": openai.api_key,
-        "OPENAI_BASE_URL": openai.base_url,
-        "OPENAI_MODEL": "gpt-4o-mini",
-        "DATABASE_URL": database_url,
-        "SHUTDOWN_GRACE_SECONDS": "5",
-        "LOG_LEVEL": log_level,
-    }
-
-
 async def run_database(
     label: str, database_url: str, options: BenchOptions, pool: ProcessPoolExecutor
 ) -> DatabaseRun:
@@ -131,7 +115,9 @@ async def run_database(
         await openai.start()
         try:
             url = database_url.replace("{workdir}", workdir)
-            bot = BotProcess(_bot_env(slack, openai, url, options.bot_log_level), Path(workdir))
+            bot = BotProcess(
+                bot_env(slack, openai, url, LOG_LEVEL=options.bot_log_level), Path(workdir)
+            )
             await bot.start()
             try:
                 bench = _Bench(options, pool, slack, openai, bot)

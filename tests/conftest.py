@@ -16,11 +16,11 @@ import pytest
 from bot.app import BotServer
 from bot.config import Settings
 from bot.migrate import upgrade_to_head
+from tests.fakes.bot_env import SIGNING_SECRET, bot_env
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import signed_headers
 
-SIGNING_SECRET = "test-signing-secret"
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL", "")
 
 
@@ -87,20 +87,8 @@ def make_settings(
     fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
 ) -> SettingsFactory:
     def make(**overrides: str) -> Settings:
-        env = {
-            "SLACK_BOT_TOKEN": fake_slack.token,
-            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-            "SLACK_API_URL": fake_slack.api_url,
-            "OPENAI_API_KEY": fake_openai.api_key,
-            "OPENAI_BASE_URL": fake_openai.base_url,
-            "OPENAI_MODEL": "gpt-4o-mini",
-            "OPENAI_IMAGE_MODEL": "gpt-image-1",
-            "DATABASE_URL": sqlite_url,
-            "OPENAI_MAX_RETRY_SECONDS": "5",
-            "SHUTDOWN_GRACE_SECONDS": "5",
-            **overrides,
-        }
-        return Settings.from_env(env)
+        env = bot_env(fake_slack, fake_openai, sqlite_url, OPENAI_MAX_RETRY_SECONDS="5")
+        return Settings.from_env({**env, **overrides})
 
     return make
 

@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from tests.conftest import SIGNING_SECRET
+from tests.fakes.bot_env import bot_env
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
 
@@ -31,22 +31,10 @@ async def _check(cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
-def _env(slack: FakeSlack, openai: FakeOpenAI, database_url: str) -> dict[str, str]:
-    return {
-        "SLACK_BOT_TOKEN": slack.token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "OPENAI_API_KEY": openai.api_key,
-        "OPENAI_BASE_URL": openai.base_url,
-        "OPENAI_MODEL": "gpt-4o-mini",
-        "DATABASE_URL": database_url,
-    }
-
-
 async def test_good_configuration_is_all_ok(
     fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str, tmp_path: Path
 ) -> None:
-    code, out, err = await _check(tmp_path, _env(fake_slack, fake_openai, sqlite_url))
+    code, out, err = await _check(tmp_path, bot_env(fake_slack, fake_openai, sqlite_url))
     assert code == 0, out + err
     lines = out.splitlines()
     assert len(lines) == 4 and all(line.startswith("OK") for line in lines), out
@@ -57,7 +45,7 @@ async def test_good_configuration_is_all_ok(
 async def test_missing_variable_is_one_line_naming_it_and_exit_2(
     fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str, tmp_path: Path
 ) -> None:
-    env = _env(fake_slack, fake_openai, sqlite_url)
+    env = bot_env(fake_slack, fake_openai, sqlite_url)
     del env["OPENAI_API_KEY"]
     code, out, err = await _check(tmp_path, env)
     assert code == 2
@@ -68,7 +56,7 @@ async def test_missing_variable_is_one_line_naming_it_and_exit_2(
 async def test_wrong_slack_token_fails_with_the_fix(
     fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str, tmp_path: Path
 ) -> None:
-    env = {**_env(fake_slack, fake_openai, sqlite_url), "SLACK_BOT_TOKEN": "xoxb-wrong"}
+    env = {**bot_env(fake_slack, fake_openai, sqlite_url), "SLACK_BOT_TOKEN": "xoxb-wrong"}
     code, out, err = await _check(tmp_path, env)
     assert code == 1
     [failure] = [line for line in out.splitlines() if line.startswith("FAIL")]

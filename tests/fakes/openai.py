@@ -13,13 +13,12 @@ import json
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from tests.fakes import openai_wire as wire
-from tests.fakes.loopback import Arrivals, LoopbackServer
+from tests.fakes.loopback import Arrivals, LoopbackServer, Served
 from tests.fakes.png import make_png
 
 CHAT_PATH = "/v1/chat/completions"
@@ -103,7 +102,7 @@ def _abort(request: web.Request) -> web.StreamResponse:
     return web.StreamResponse()
 
 
-class FakeOpenAI:
+class FakeOpenAI(Served):
     """An OpenAI-compatible server on 127.0.0.1; use as ``async with FakeOpenAI() as openai``."""
 
     def __init__(self, api_key: str = "sk-test") -> None:
@@ -129,18 +128,6 @@ class FakeOpenAI:
         self._stopping.set()
         self.release()
         await self._server.stop()
-
-    async def __aenter__(self) -> FakeOpenAI:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def chat_requests(self) -> list[dict[str, Any]]:
         return self._bodies(CHAT_PATH)

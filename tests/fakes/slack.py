@@ -11,12 +11,11 @@ import contextlib
 import json
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
-from tests.fakes.loopback import Arrivals, LoopbackServer
+from tests.fakes.loopback import Arrivals, LoopbackServer, Served
 from tests.fakes.slack_content import FakeMessage, SlackError, ts_order
 from tests.fakes.slack_files import FakeUpload
 from tests.fakes.slack_workspace import Identity, SlackWorkspace
@@ -47,7 +46,7 @@ def _slack_json(
     return web.json_response(body, status=status, headers=headers)
 
 
-class FakeSlack:
+class FakeSlack(Served):
     """Slack's Web API for one workspace; use as ``async with FakeSlack() as slack``."""
 
     def __init__(
@@ -80,18 +79,6 @@ class FakeSlack:
 
     async def stop(self) -> None:
         await self._server.stop()
-
-    async def __aenter__(self) -> FakeSlack:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.stop()
 
     def calls_to(self, method: str) -> list[SlackCall]:
         return [call for call in self.calls if call.method == method]

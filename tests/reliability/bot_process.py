@@ -12,7 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.conftest import SIGNING_SECRET
+from tests.fakes.bot_env import SIGNING_SECRET
+from tests.fakes.bot_env import bot_env as fake_env
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import event_body, mention_event, new_ts, signed_headers
@@ -23,20 +24,16 @@ REPO = Path(__file__).resolve().parents[2]
 def bot_env(
     slack: FakeSlack, openai: FakeOpenAI, database_url: str, **extra: str
 ) -> dict[str, str]:
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": str(REPO),
-        "SLACK_BOT_TOKEN": slack.token,
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.api_url,
-        "OPENAI_API_KEY": openai.api_key,
-        "OPENAI_BASE_URL": openai.base_url,
-        "OPENAI_MODEL": "gpt-4o-mini",
-        "DATABASE_URL": database_url,
-        "INBOX_LEASE_SECONDS": "1",
-        "LOG_LEVEL": "info",
+    return fake_env(
+        slack,
+        openai,
+        database_url,
+        PATH=os.environ.get("PATH", ""),
+        PYTHONPATH=str(REPO),
+        INBOX_LEASE_SECONDS="1",
+        LOG_LEVEL="info",
         **extra,
-    }
+    )
 
 
 def _free_port() -> int:
