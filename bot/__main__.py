@@ -11,7 +11,7 @@ import sys
 
 from bot.config import Settings, config_table
 from bot.errors import ConfigError
-from bot.logging_setup import configure_logging
+from bot.logging_setup import configure_logging, scrub
 from bot.migrate import upgrade_to_head
 
 log = logging.getLogger("bot")
@@ -25,10 +25,18 @@ async def _serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await server.start()
+    try:
+        await server.start()
+    except Exception as exc:
+        await server.stop()
+        raise StartupError(exc) from exc
     await stop.wait()
     log.info("shutting down: finishing in-flight answers")
     await server.stop()
+
+
+class StartupError(Exception):
+    """The bot could not start serving (Slack unreachable, port taken, bad app token…)."""
 
 
 def _load_settings() -> Settings:
@@ -59,8 +67,18 @@ def main(argv: list[str] | None = None) -> int:
         return asyncio.run(run_checks(settings))
     upgrade_to_head(settings.database_url)
     if args.command == "run":
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(_serve(settings))
+        try:
+            with contextlib.suppress(KeyboardInterrupt):
+                asyncio.run(_serve(settings))
+        except StartupError as exc:
+            cause = exc.__cause__
+            log.debug("start-up failed", exc_info=cause)
+            print(
+                f"Could not start: {type(cause).__name__}: {scrub(str(cause))}. Check SLACK_APP_TOKEN "
+                "(Socket Mode), SLACK_API_URL and PORT; `python -m bot check` tests the rest.",
+                file=sys.stderr,
+            )
+            return 1
     return 0
 
 

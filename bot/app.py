@@ -156,7 +156,10 @@ class BotServer:
         self.settings = settings
         self.services = build_services(settings)
         self.bolt = build_bolt_app(self.services)
-        self._verifier = SignatureVerifier(settings.slack_signing_secret)
+        # Socket Mode has no signing secret and no events route to verify.
+        self._verifier = (
+            None if settings.socket_mode else SignatureVerifier(settings.slack_signing_secret)
+        )
         self._schema_head = head_revision()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
@@ -184,6 +187,9 @@ class BotServer:
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
         if self.settings.socket_mode:
+            # The SDK retries a refused app token quietly forever; ask once so a bad token fails
+            # start-up with Slack's reason instead.
+            await self.services.slack.apps_connections_open(app_token=self.settings.slack_app_token)
             self._socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
         mode = "Socket Mode" if self.settings.socket_mode else f"HTTP mode on {EVENTS_PATH}"
@@ -214,6 +220,7 @@ class BotServer:
         try:
             bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
         except Exception:
+            assert self._verifier is not None, "the events route exists only in HTTP mode"
             if not self._verifier.is_valid_request(body, headers):
                 return web.json_response({"error": "invalid signature"}, status=401)
             log.warning("unparsable request body refused", extra={"bytes": len(body)})

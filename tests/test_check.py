@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import sys
 from pathlib import Path
 
@@ -14,13 +15,13 @@ from tests.fakes.slack import FakeSlack
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def _check(cwd: Path, env: dict[str, str]) -> tuple[int, str, str]:
+async def _check(cwd: Path, env: dict[str, str], command: str = "check") -> tuple[int, str, str]:
     """Run the CLI in an empty directory (no .env) with only ``env`` configured."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
-        "check",
+        command,
         cwd=cwd,
         env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env},
         stdout=asyncio.subprocess.PIPE,
@@ -62,3 +63,20 @@ async def test_wrong_slack_token_fails_with_the_fix(
     [failure] = [line for line in out.splitlines() if line.startswith("FAIL")]
     assert "check SLACK_BOT_TOKEN" in failure and "invalid_auth" in failure
     assert "Traceback" not in err and "xoxb-wrong" not in out + err
+
+
+async def test_socket_mode_that_cannot_connect_says_so_in_one_line_without_a_traceback(
+    fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str, tmp_path: Path
+) -> None:
+    # No signing secret (Socket Mode needs none); the fake Slack has no apps.connections.open.
+    env = bot_env(
+        fake_slack, fake_openai, sqlite_url, SLACK_APP_TOKEN="xapp-1-test", SLACK_SIGNING_SECRET=""
+    )
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = str(probe.getsockname()[1])
+    code, _out, err = await _check(tmp_path, {**env, "PORT": port}, command="run")
+    assert code == 1
+    assert "Could not start" in err and "SLACK_APP_TOKEN" in err
+    assert "Traceback" not in err
+    assert "xapp-1-test" not in err
