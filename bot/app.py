@@ -5,134 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from contextlib import AsyncExitStack
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.http_retry.builtin_async_handlers import (
-    AsyncConnectionErrorRetryHandler,
-    AsyncRateLimitErrorRetryHandler,
-)
 from slack_sdk.signature import SignatureVerifier
-from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
-from bot.conversations.catch_up import CatchUp
-from bot.conversations.channel_settings import ChannelSettingsService
-from bot.conversations.edits import TurnEdits
-from bot.conversations.locks_pg import thread_locks_for
-from bot.conversations.service import INBOX_KIND, AnswerPolicy, ConversationService
-from bot.conversations.tokens import TokenCounter
-from bot.conversations.vision import ImageInputs
-from bot.images.service import ImageService
-from bot.inbox import Inbox
 from bot.listeners import register_listeners
-from bot.metrics import CONTENT_TYPE, Metrics, SlackErrorCounter
+from bot.metrics import CONTENT_TYPE
 from bot.migrate import database_revision, head_revision
-from bot.openai_api.client import OpenAIClient
-from bot.openai_api.retry import RetryPolicy
 from bot.reference import new_reference_id
-from bot.services import Services
-from bot.slack_input import SlackFileDownloader, SlackThreadReader
-from bot.slack_output.files import SlackFiles
-from bot.slack_output.streaming import SlackReplies
-from bot.slack_output.user_notes import UserNotes
-from bot.store.db import create_engine, create_session_factory
+from bot.services import Services, open_services
 
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
-
-
-def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
-    """One client with one connection pool (call inside the event loop; close its session).
-
-    No retry on Slack 5xx: Slack may have done what a postMessage or appendStream asked before
-    failing, and a retry would then double a reply or a chunk. Rate limits are retried as asked."""
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        session=aiohttp.ClientSession(),
-        retry_handlers=[
-            SlackErrorCounter(metrics),  # first: it sees every response, then lets others retry
-            AsyncConnectionErrorRetryHandler(max_retry_count=1),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
-        ],
-    )
-
-
-def build_services(settings: Settings) -> Services:
-    engine = create_engine(settings.database_url)
-    sessions = create_session_factory(engine)
-    metrics = Metrics()
-    slack = build_slack_client(settings, metrics)
-    openai = OpenAIClient(
-        settings.openai_base_url,
-        settings.openai_api_key,
-        connect_timeout=settings.openai_connect_timeout,
-        read_timeout=settings.openai_read_timeout,
-        stream_idle_timeout=settings.openai_stream_idle_timeout,
-        retry=RetryPolicy(max_total=settings.openai_max_retry_seconds),
-        on_error=metrics.openai_error,
-    )
-    replies = SlackReplies(slack)
-    inbox = Inbox(
-        sessions,
-        lease_seconds=settings.inbox_lease_seconds,
-        concurrency=settings.worker_concurrency,
-        metrics=metrics,
-    )
-    counter = TokenCounter()
-    downloads = SlackFileDownloader(settings.slack_bot_token, settings.slack_api_url)
-    conversations = ConversationService(
-        sessions=sessions,
-        openai=openai,
-        replies=replies,
-        counter=counter,
-        policy=AnswerPolicy(
-            model=settings.openai_model,
-            system_prompt=settings.system_prompt,
-            default_context_tokens=settings.model_context_tokens,
-            answer_max_tokens=settings.answer_max_tokens,
-        ),
-        catch_up=CatchUp(sessions, SlackThreadReader(slack), counter),
-        images_in=ImageInputs(downloads, settings.vision_models.split(",")),
-        locks=thread_locks_for(engine),
-        metrics=metrics,
-    )
-    inbox.register(INBOX_KIND, conversations.handle)
-    images = ImageService(
-        sessions=sessions,
-        openai=openai,
-        files=SlackFiles(slack),
-        notes=UserNotes(slack),
-        model=settings.openai_image_model,
-        metrics=metrics,
-    )
-    return Services(
-        settings,
-        engine,
-        sessions,
-        slack,
-        openai,
-        replies,
-        inbox,
-        conversations,
-        metrics,
-        images=images,
-        downloads=downloads,
-        edits=TurnEdits(sessions),
-        channel_settings=ChannelSettingsService(
-            sessions,
-            openai,
-            default_model=settings.openai_model,
-            default_prompt=settings.system_prompt,
-        ),
-    )
 
 
 def build_bolt_app(services: Services) -> AsyncApp:
@@ -154,8 +46,8 @@ class BotServer:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.services = build_services(settings)
-        self.bolt = build_bolt_app(self.services)
+        self._stack = AsyncExitStack()
+        self._services: Services | None = None
         # Socket Mode has no signing secret and no events route to verify.
         self._verifier = (
             None if settings.socket_mode else SignatureVerifier(settings.slack_signing_secret)
@@ -165,6 +57,11 @@ class BotServer:
         self._site: web.TCPSite | None = None
         self._socket: AsyncSocketModeHandler | None = None
         self.port: int | None = None
+
+    @property
+    def services(self) -> Services:
+        assert self._services is not None, "the server has not started"
+        return self._services
 
     def web_app(self) -> web.Application:
         app = web.Application()
@@ -176,8 +73,10 @@ class BotServer:
         return app
 
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
+        self._services = await self._stack.enter_async_context(open_services(self.settings))
+        self.bolt = build_bolt_app(self.services)
         # Load the tokenizer before the first message instead of during it.
-        await asyncio.to_thread(self.services.conversations.warm_up, self.settings.openai_model)
+        await asyncio.to_thread(self.services.counter.preload, [self.settings.openai_model])
         await self.services.inbox.start()
         self._runner = web.AppRunner(self.web_app(), access_log=None)
         await self._runner.setup()
@@ -196,16 +95,19 @@ class BotServer:
         log.info("bot started (%s), listening on port %s", mode, self.port)
 
     async def stop(self) -> None:
-        """Stop taking deliveries, let in-flight answers finish within the grace period."""
+        """Stop taking deliveries; in-flight answers and background work share one grace
+        period; then everything is closed."""
+        deadline = time.monotonic() + self.settings.shutdown_grace_seconds
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
         if self._site is not None:
             await self._site.stop()
-        await self.services.inbox.stop(self.settings.shutdown_grace_seconds)
-        await self.services.images.drain(self.settings.shutdown_grace_seconds)
+        if self._services is not None:
+            await self._services.inbox.stop(deadline)
+            await self._services.tasks.drain(deadline)
         if self._runner is not None:
             await self._runner.cleanup()
-        await self.services.aclose()
+        await self._stack.aclose()
 
     async def _slack_events(self, request: web.Request) -> web.Response:
         started = time.perf_counter()

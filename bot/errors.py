@@ -100,3 +100,17 @@ class SlackDeliveryError(BotError):
 
 class SlackFileError(BotError):
     """A file shared in Slack could not be downloaded, or lives on a host the token never goes to."""
+
+
+def describe_error(error: BaseException) -> str:
+    """The error's type and a short reason safe to log and store: a status or an error code,
+    never the message (a database error's text can quote the statement and its parameters, a
+    model's the prompt)."""
+    name = type(error).__name__
+    if isinstance(error, SlackDeliveryError):
+        return f"{name}: {error.method} {error.error}"
+    if isinstance(error, ModelError):
+        reason = " ".join(str(p) for p in (error.status, error.code) if p is not None)
+        return f"{name}: {reason}" if reason else name
+    cause = getattr(error, "orig", None)  # SQLAlchemy wraps the driver's own error
+    return f"{name} ({type(cause).__name__})" if cause is not None else name

@@ -1,22 +1,43 @@
-"""The long-lived objects of one process, built once at start-up and passed to the edge."""
+"""The long-lived objects of one process: built once, in one place, and closed by one exit
+stack (``async with open_services(settings) as services``), used by ``run`` and ``check``."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
+import aiohttp
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.background import BackgroundTasks
 from bot.config import Settings
+from bot.conversations.answer import AnswerRunner
+from bot.conversations.catch_up import CatchUp
 from bot.conversations.channel_settings import ChannelSettingsService
 from bot.conversations.edits import TurnEdits
+from bot.conversations.intake import MESSAGE_KIND, MessageIntake
+from bot.conversations.locks_pg import thread_locks_for
+from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
+from bot.conversations.tokens import TokenCounter
+from bot.conversations.vision import ImageInputs
 from bot.images.service import ImageService
 from bot.inbox import Inbox
-from bot.metrics import Metrics
+from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
-from bot.slack_input import SlackFileDownloader
+from bot.openai_api.retry import RetryPolicy
+from bot.slack_input import SlackFileDownloader, SlackThreadReader
+from bot.slack_output.files import SlackFiles
 from bot.slack_output.streaming import SlackReplies
+from bot.slack_output.user_notes import UserNotes
+from bot.store.db import create_engine, create_session_factory, is_sqlite
+from bot.store.write_gate import INTAKE, WriteGate
 
 
 @dataclass
@@ -26,18 +47,125 @@ class Services:
     sessions: async_sessionmaker[AsyncSession]
     slack: AsyncWebClient
     openai: OpenAIClient
+    metrics: Metrics
+    tasks: BackgroundTasks
+    counter: TokenCounter
     replies: SlackReplies
     inbox: Inbox
+    intake: MessageIntake
     conversations: ConversationService
-    metrics: Metrics
     images: ImageService
-    downloads: SlackFileDownloader
     edits: TurnEdits
     channel_settings: ChannelSettingsService
 
-    async def aclose(self) -> None:
-        if self.slack.session is not None:
-            await self.slack.session.close()
-        await self.openai.aclose()
-        await self.downloads.aclose()
-        await self.engine.dispose()
+
+def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
+    """One client with one connection pool (call inside the event loop; close its session).
+
+    No retry on Slack 5xx: Slack may have done what a postMessage or appendStream asked before
+    failing, and a retry would then double a reply or a chunk. Rate limits are retried as asked."""
+    return AsyncWebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        session=aiohttp.ClientSession(),
+        retry_handlers=[
+            SlackErrorCounter(metrics),  # first: it sees every response, then lets others retry
+            AsyncConnectionErrorRetryHandler(max_retry_count=1),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
+        ],
+    )
+
+
+def build_openai_client(settings: Settings, metrics: Metrics) -> OpenAIClient:
+    return OpenAIClient(
+        settings.openai_base_url,
+        settings.openai_api_key,
+        connect_timeout=settings.openai_connect_timeout,
+        read_timeout=settings.openai_read_timeout,
+        stream_idle_timeout=settings.openai_stream_idle_timeout,
+        retry=RetryPolicy(max_total=settings.openai_max_retry_seconds),
+        on_error=metrics.openai_error,
+    )
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """Build every long-lived object; on exit close each one, whatever failed."""
+    async with AsyncExitStack() as stack:
+        engine = create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        gate = WriteGate() if is_sqlite(settings.database_url) else None
+        sessions = create_session_factory(engine, gate)
+        # Intake has connections of its own: an acknowledgement never waits for a connection
+        # that answering work holds (and on SQLite it goes first at the gate).
+        intake_engine = create_engine(settings.database_url, pool_size=4, max_overflow=4)
+        stack.push_async_callback(intake_engine.dispose)
+        intake_sessions = create_session_factory(intake_engine, gate, INTAKE)
+        metrics = Metrics()
+        slack = build_slack_client(settings, metrics)
+        assert slack.session is not None
+        stack.push_async_callback(slack.session.close)
+        openai = build_openai_client(settings, metrics)
+        stack.push_async_callback(openai.aclose)
+        downloads = SlackFileDownloader(settings.slack_bot_token, settings.slack_api_url)
+        stack.push_async_callback(downloads.aclose)
+        tasks = BackgroundTasks()
+        replies = SlackReplies(slack, tasks=tasks)
+        counter = TokenCounter()
+        prompts = PromptBuilder(
+            sessions=sessions,
+            counter=counter,
+            policy=AnswerPolicy(
+                model=settings.openai_model,
+                system_prompt=settings.system_prompt,
+                default_context_tokens=settings.model_context_tokens,
+                answer_max_tokens=settings.answer_max_tokens,
+            ),
+            catch_up=CatchUp(sessions, SlackThreadReader(slack), counter),
+            images_in=ImageInputs(downloads, settings.vision_models.split(",")),
+        )
+        conversations = ConversationService(
+            prompts=prompts,
+            answers=AnswerRunner(openai=openai, prompts=prompts, metrics=metrics),
+            replies=replies,
+            locks=thread_locks_for(engine),
+            metrics=metrics,
+        )
+        inbox = Inbox(
+            sessions,
+            {MESSAGE_KIND: conversations.handle},
+            intake_sessions=intake_sessions,
+            lease_seconds=settings.inbox_lease_seconds,
+            concurrency=settings.worker_concurrency,
+            metrics=metrics,
+        )
+        yield Services(
+            settings,
+            engine,
+            sessions,
+            slack,
+            openai,
+            metrics,
+            tasks,
+            counter,
+            replies,
+            inbox,
+            MessageIntake(inbox),
+            conversations,
+            images=ImageService(
+                sessions=sessions,
+                openai=openai,
+                files=SlackFiles(slack),
+                notes=UserNotes(slack),
+                model=settings.openai_image_model,
+                metrics=metrics,
+                tasks=tasks,
+            ),
+            edits=TurnEdits(sessions),
+            channel_settings=ChannelSettingsService(
+                sessions,
+                openai,
+                default_model=settings.openai_model,
+                default_prompt=settings.system_prompt,
+            ),
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -64,7 +65,7 @@ async def test_metrics_move_after_a_conversation(
     assert (await bot.post(body)).status_code == 200
     assert (await bot.post(body, headers={"X-Slack-Retry-Num": "1"})).status_code == 200
     await fake_slack.wait_for_calls("chat.update", 1)
-    await bot.server.services.inbox.stop(grace_seconds=5)  # returns once the answer is done
+    await bot.server.services.inbox.stop(time.monotonic() + 5)  # returns once the answer is done
 
     after = await _samples(bot)
     assert after[("slackbot_deliveries_received_total", ())] == 2

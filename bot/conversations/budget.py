@@ -8,15 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from bot.conversations.tokens import (
-    REPLY_PRIMING_TOKENS,
-    ChatMessage,
-    TokenCounter,
-    base_model_name,
-)
+from bot.conversations.tokens import REPLY_PRIMING_TOKENS, TokenCounter, base_model_name
 from bot.errors import ModelContextTooLong
+from bot.openai_api.chat import ChatMessage, ContentPart
 
 _CONTEXT_WINDOWS: dict[str, int] = {
     "gpt-5": 400_000,
@@ -134,27 +129,29 @@ def fit_history(
 def _truncate_turn(
     counter: TokenCounter, model: str, message: ChatMessage, overflow: int
 ) -> ChatMessage:
-    """Shorten ``message``'s text parts, longest first, by ``overflow`` tokens in all."""
+    """Shorten ``message``'s text, longest text part first, by ``overflow`` tokens in all."""
     content = message["content"]
-    parts: list[dict[str, Any]] = (
-        [{"type": "text", "text": content}]
-        if isinstance(content, str)
-        else [dict(part) for part in content]
-    )
-    text_parts = sorted(
-        (part for part in parts if part.get("type") == "text"),
-        key=lambda part: len(part["text"]),
-        reverse=True,
-    )
-    for part in text_parts:
-        if overflow <= 0:
+    texts = [content] if isinstance(content, str) else [_part_text(part) for part in content]
+    for index in sorted(range(len(texts)), key=lambda i: len(texts[i] or ""), reverse=True):
+        text = texts[index]
+        if overflow <= 0 or text is None:
             break
-        before = counter.count_text(model, part["text"])
-        part["text"] = counter.truncate_text(model, part["text"], max(before - overflow, 0))
-        overflow -= before - counter.count_text(model, part["text"])
+        before = counter.count_text(model, text)
+        texts[index] = counter.truncate_text(model, text, max(before - overflow, 0))
+        overflow -= before - counter.count_text(model, texts[index] or "")
     if overflow > 0:
         raise ModelContextTooLong(
             "The system prompt leaves no room for the message in the model's context window",
             code="context_length_exceeded",
         )
-    return {**message, "content": parts[0]["text"] if isinstance(content, str) else parts}
+    if isinstance(content, str):
+        return {"role": message["role"], "content": texts[0] or ""}
+    parts: list[ContentPart] = [
+        part if text is None else {"type": "text", "text": text}
+        for part, text in zip(content, texts, strict=True)
+    ]
+    return {"role": message["role"], "content": parts}
+
+
+def _part_text(part: ContentPart) -> str | None:
+    return part["text"] if part["type"] == "text" else None

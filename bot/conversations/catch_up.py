@@ -11,9 +11,10 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.tokens import ChatMessage, TokenCounter
+from bot.conversations.tokens import TokenCounter
 from bot.conversations.values import IncomingMessage
 from bot.errors import BotError
+from bot.openai_api.chat import ChatMessage
 from bot.store.conversations_repo import ConversationRepository, MessageRepository
 from bot.store.models import Message
 
@@ -40,9 +41,9 @@ class ThreadSource(Protocol):
 
 
 def _as_chat(role: str, text: str, author_name: str | None) -> ChatMessage:
-    if role == "user" and author_name:
-        return {"role": role, "content": f"{author_name}: {text}"}
-    return {"role": role, "content": text}
+    if role == "assistant":
+        return {"role": "assistant", "content": text}
+    return {"role": "user", "content": f"{author_name}: {text}" if author_name else text}
 
 
 def history_message(turn: Message) -> ChatMessage:

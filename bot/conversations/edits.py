@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.service import INBOX_KIND
+from bot.conversations.intake import MESSAGE_KIND
 from bot.store.conversations_repo import MessageRepository
 from bot.store.inbox_repo import InboxRepository
 
@@ -33,7 +33,7 @@ class TurnEdits:
         async with self._sessions.begin() as session:
             turns, inbox = MessageRepository(session), InboxRepository(session)
             if edit.text is None:
-                await inbox.erase_message_text(INBOX_KIND, *where)
+                await inbox.erase(MESSAGE_KIND, *where)
                 return await turns.erase(*where)
-            await inbox.edit_message_text(INBOX_KIND, *where, edit.text)
+            await inbox.set_text(MESSAGE_KIND, *where, edit.text)
             return await turns.apply_edit(*where, edit.text)

@@ -14,13 +14,11 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.resources import files
-from typing import Any, TypeAlias
 
 import tiktoken
 from tiktoken.model import encoding_name_for_model as _tiktoken_encoding_name
 
-ChatMessage: TypeAlias = dict[str, Any]
-"""An OpenAI chat message: ``role`` plus ``content`` (a string or a list of parts)."""
+from bot.openai_api.chat import ChatMessage, ContentPart
 
 TOKENS_PER_MESSAGE = 3
 """Framing every chat message costs (``<|start|>role ... <|end|>``), per OpenAI's cookbook."""
@@ -171,15 +169,13 @@ class TokenCounter:
 
     def count_message(self, model: str, message: ChatMessage) -> int:
         """One message's share of a prompt, framing included (no reply priming)."""
-        total = TOKENS_PER_MESSAGE
-        for key, value in message.items():
-            if key == "content":
-                total += self._count_content(model, value)
-            elif isinstance(value, str):
-                total += self.count_text(model, value)
-                if key == "name":
-                    total += TOKENS_PER_NAME
-        return total
+        name = message.get("name")
+        return (
+            TOKENS_PER_MESSAGE
+            + self.count_text(model, message["role"])
+            + self._count_content(model, message["content"])
+            + (0 if name is None else self.count_text(model, name) + TOKENS_PER_NAME)
+        )
 
     def count_messages(self, model: str, messages: Iterable[ChatMessage]) -> int:
         """A whole prompt: every message plus the reply priming."""
@@ -205,15 +201,13 @@ class TokenCounter:
             keep -= overflow
         return ""
 
-    def _count_content(self, model: str, content: str | list[dict[str, Any]] | None) -> int:
-        if content is None:
-            return 0
+    def _count_content(self, model: str, content: str | list[ContentPart]) -> int:
         if isinstance(content, str):
             return self.count_text(model, content)
         return sum(self._count_part(model, part) for part in content)
 
-    def _count_part(self, model: str, part: dict[str, Any]) -> int:
-        if part.get("type") == "image_url":
-            detail = part.get("image_url", {}).get("detail", "auto")
+    def _count_part(self, model: str, part: ContentPart) -> int:
+        if part["type"] == "image_url":
+            detail = part["image_url"].get("detail", "auto")
             return LOW_DETAIL_IMAGE_TOKENS if detail == "low" else IMAGE_PART_TOKENS
-        return self.count_text(model, str(part.get("text", "")))
+        return self.count_text(model, part["text"])

@@ -51,11 +51,14 @@ class IncomingMessage:
     def kind(self) -> str:
         return "dm" if self.is_dm else "channel_thread"
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
+    def to_payload(self) -> str:
+        """JSON of everything but the text, which the inbox keeps apart (edits, deletes)."""
+        data = asdict(self)
+        del data["text"]
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, payload: str) -> IncomingMessage:
+    def from_payload(cls, payload: str, text: str) -> IncomingMessage:
         data: dict[str, Any] = json.loads(payload)
         files = tuple(IncomingFile(**f) for f in data.pop("files", ()))
-        return cls(**data, files=files)
+        return cls(**data, text=text, files=files)

@@ -14,9 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.conversations.tokens import ChatMessage, base_model_name
+from bot.conversations.tokens import base_model_name
 from bot.conversations.values import IncomingFile
 from bot.errors import BotError
+from bot.openai_api.chat import ChatMessage, ContentPart, ImagePart
 
 log = logging.getLogger(__name__)
 
@@ -90,17 +91,17 @@ class ImageInputs:
                 f"The model `{model}` can't see images, so I ignored the attached image(s)."
             )
             return UserContent(plain, tuple(notes))
-        parts: list[dict[str, object]] = []
+        parts: list[ContentPart] = []
         for image in images:
             part = await self._image_part(image, notes)
             if part is not None:
                 parts.append(part)
         if not parts:
             return UserContent(plain, tuple(notes))
-        content = [{"type": "text", "text": text}, *parts] if text else parts
+        content: list[ContentPart] = [{"type": "text", "text": text}, *parts] if text else parts
         return UserContent({"role": "user", "content": content}, tuple(notes))
 
-    async def _image_part(self, image: IncomingFile, notes: list[str]) -> dict[str, object] | None:
+    async def _image_part(self, image: IncomingFile, notes: list[str]) -> ImagePart | None:
         if image.size > MAX_IMAGE_BYTES:
             notes.append(f"{image.name} is larger than 20 MB, so I skipped it.")
             return None

@@ -3,13 +3,13 @@ record what happened. The person who asked hears about every outcome; only they 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.background import BackgroundTasks
 from bot.errors import BotError, ModelError, ModelRefused, SlackDeliveryError
 from bot.images.help_text import usage_text
 from bot.images.notices import (
@@ -71,6 +71,7 @@ class ImageService:
         notes: UserNotes,
         model: str,
         metrics: Metrics,
+        tasks: BackgroundTasks,
     ) -> None:
         self._sessions = sessions
         self._metrics = metrics
@@ -78,7 +79,7 @@ class ImageService:
         self._files = files
         self._notes = notes
         self._model = model
-        self._in_flight: set[asyncio.Task[None]] = set()
+        self._tasks = tasks
 
     def plan(self, text: str) -> ImaginePlan:
         """Read the command text (pure, fast: it runs before Slack's 3-second ack)."""
@@ -93,21 +94,9 @@ class ImageService:
     def start(self, command: ImagineCommand) -> None:
         """Generate and deliver in the background (call it after Slack's acknowledgement).
 
-        The service owns the task, so a shutdown can ``drain`` it rather than cut a request
-        off half done. Failures the person can be told about never escape it."""
-        task = asyncio.ensure_future(self._create(command))
-        self._in_flight.add(task)
-        task.add_done_callback(self._forget)
-
-    def _forget(self, task: asyncio.Task[None]) -> None:
-        self._in_flight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("image request crashed", exc_info=task.exception())
-
-    async def drain(self, timeout: float) -> None:  # noqa: ASYNC109 - a grace period
-        """At shutdown: let requests in progress finish, for at most ``timeout`` seconds."""
-        if self._in_flight:
-            await asyncio.wait(set(self._in_flight), timeout=timeout)
+        The process's background tasks own it, so a shutdown drains it rather than cut a
+        request off half done. Failures the person can be told about never escape it."""
+        self._tasks.spawn(self._create(command), name="imagine")
 
     async def _create(self, command: ImagineCommand) -> None:
         reference_id = new_reference_id()

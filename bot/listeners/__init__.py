@@ -11,7 +11,7 @@ from bot.services import Services
 
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
-    events.register(app, services.conversations, services.inbox, services.edits)
+    events.register(app, services.intake, services.edits)
     ai_settings.register(app, services.channel_settings)
     commands.register(app, services.images)
     actions.register(app, FeedbackService(services.sessions), services.replies)

@@ -38,8 +38,11 @@ ContentPart = TextPart | ImagePart
 
 
 class ChatMessage(TypedDict):
+    """One chat message, the same type for the domain (history, budget) and the wire."""
+
     role: Literal["system", "developer", "user", "assistant"]
     content: str | list[ContentPart]
+    name: NotRequired[str]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,8 @@ the only full answer in the thread.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
+from decimal import Decimal
 
 from bot.errors import BotError
 from bot.slack_output.slack_calls import call_slack
@@ -16,7 +18,7 @@ from bot.slack_output.streaming import SlackReplies
 
 log = logging.getLogger(__name__)
 
-RETIRED_MARK = "_⚠️ This answer was interrupted by a restart; a complete answer follows below._"
+RETIRED_MARK = "_⚠️ This answer was interrupted; a complete answer follows below._"
 
 
 async def retire_reply(replies: SlackReplies, *, channel: str, ts: str) -> None:
@@ -37,3 +39,35 @@ async def retire_reply(replies: SlackReplies, *, channel: str, ts: str) -> None:
 def _code(exc: BotError) -> str:
     """Slack's error code, never the message text (which could carry what was said)."""
     return getattr(exc, "error", type(exc).__name__)
+
+
+async def retire_unrecorded_replies(
+    replies: SlackReplies,
+    *,
+    channel: str,
+    thread_ts: str,
+    after_ts: str,
+    recorded: Collection[str],
+) -> None:
+    """Retire the bot's messages in the thread after ``after_ts`` that are not ``recorded``:
+    an attempt died between Slack opening a message and the bot recording its ts. Rare (a
+    crash in that window), so one bounded read of the thread is worth it. Best effort."""
+    try:
+        me = await call_slack(replies.client, "auth.test")
+        data = await call_slack(
+            replies.client,
+            "conversations.replies",
+            channel=channel,
+            ts=thread_ts,
+            oldest=after_ts,
+            inclusive=False,
+            limit=100,
+        )
+    except BotError as exc:
+        log.warning("could not look for an unrecorded interrupted reply: %s", _code(exc))
+        return
+    after = Decimal(after_ts)
+    for found in data.get("messages") or []:
+        ts = str(found.get("ts") or "")
+        if found.get("user") == me.get("user_id") and ts not in recorded and Decimal(ts) > after:
+            await retire_reply(replies, channel=channel, ts=ts)

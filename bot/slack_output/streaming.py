@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.background import BackgroundTasks
 from bot.errors import SlackDeliveryError
 from bot.slack_output.feedback_blocks import (
     FEEDBACK_THANKS,
@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 
 THINKING_STATUS = "is thinking…"
 
+MessagesWritten = Callable[[tuple[str, ...], bool], Awaitable[None]]
+"""Told the ts of every message of an answer so far, and whether one more is being opened
+(before its ts is known), so a takeover can find and close them all."""
+
 
 class SlackReplies:
     """Opens replies; remembers, once per process, what this Slack supports."""
@@ -54,6 +58,7 @@ class SlackReplies:
         self,
         client: AsyncWebClient,
         *,
+        tasks: BackgroundTasks | None = None,
         stream_interval: float = 0.5,
         update_interval: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
@@ -63,7 +68,7 @@ class SlackReplies:
         self.stream_interval = stream_interval
         self.update_interval = update_interval
         self.clock = clock
-        self._background: set[asyncio.Task[None]] = set()
+        self.tasks = tasks or BackgroundTasks()
 
     def open(
         self,
@@ -73,20 +78,16 @@ class SlackReplies:
         recipient_user_id: str,
         recipient_team_id: str,
         thinking: bool = False,
+        on_messages: MessagesWritten | None = None,
     ) -> StreamingReply:
         """A reply in the thread; ``thinking`` shows the assistant status until text appears."""
         target = ReplyTarget(channel, thread_ts, recipient_user_id, recipient_team_id)
         status = None
         if thinking and self.support.status:
-            status = self.in_background(self.set_status(channel, thread_ts, THINKING_STATUS))
-        return StreamingReply(self, target, status)
-
-    def in_background(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        """Run Slack work that nobody waits for (kept referenced until it is done)."""
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
-        return task
+            status = self.tasks.spawn(
+                self.set_status(channel, thread_ts, THINKING_STATUS), name="assistant-status"
+            )
+        return StreamingReply(self, target, status, on_messages)
 
     async def start_message(self, target: ReplyTarget, markdown: str) -> MessageWriter:
         """Open one message of an answer, natively where this Slack streams."""
@@ -152,15 +153,22 @@ class SlackReplies:
 class StreamingReply:
     """One answer being written. ``append`` as text arrives, then ``finish`` or ``interrupt``.
 
-    ``text`` is the whole answer as the model wrote it; ``ts`` is its first message.
+    ``text`` is the whole answer as the model wrote it; ``ts`` is its first message and
+    ``messages`` all of them.
     """
 
     def __init__(
-        self, replies: SlackReplies, target: ReplyTarget, status: asyncio.Task[None] | None
+        self,
+        replies: SlackReplies,
+        target: ReplyTarget,
+        status: asyncio.Task[None] | None,
+        on_messages: MessagesWritten | None = None,
     ) -> None:
         self._replies = replies
         self._target = target
         self._status = status
+        self._on_messages = on_messages
+        self.messages: tuple[str, ...] = ()
         self._splitter = StreamSplitter()
         self._writer: MessageWriter | None = None
         self._pending = ""  # Markdown of the current message not yet sent to Slack
@@ -227,9 +235,14 @@ class StreamingReply:
 
     async def _open(self) -> None:
         self._settle_status()
+        if self._on_messages is not None:
+            await self._on_messages(self.messages, True)
         self._writer = await self._replies.start_message(self._target, self._take())
+        self.messages = (*self.messages, self._writer.ts)
         if self.ts is None:
             self.ts = self._writer.ts
+        if self._on_messages is not None:
+            await self._on_messages(self.messages, False)
 
     def _settle_status(self) -> None:
         """Once text shows, a status still in flight is dropped rather than waited for."""

@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.store.write_gate import WORK, GatedSessions, WriteGate
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -53,5 +55,10 @@ def _sqlite_begin_immediate(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def create_session_factory(
+    engine: AsyncEngine, gate: WriteGate | None = None, priority: int = WORK
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of ``engine``; with a ``gate`` (SQLite), write transactions queue there."""
+    if gate is not None:
+        return GatedSessions(engine, gate, priority)
     return async_sessionmaker(engine, expire_on_commit=False)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_ignoring_conflict
-from bot.store.models import InboxItem
+from bot.store.models import InboxItem, InboxStatus
 
 
 class InboxRepository:
@@ -25,6 +23,9 @@ class InboxRepository:
         team_id: str,
         kind: str,
         payload: str,
+        text: str = "",
+        channel_id: str | None = None,
+        message_ts: str | None = None,
         lease_owner: str | None,
         lease_expires_at: datetime | None,
     ) -> int | None:
@@ -36,8 +37,11 @@ class InboxRepository:
                 "event_id": event_id,
                 "team_id": team_id,
                 "kind": kind,
+                "channel_id": channel_id,
+                "message_ts": message_ts,
                 "payload": payload,
-                "status": "processing" if lease_owner else "pending",
+                "text": text,
+                "status": InboxStatus.PROCESSING if lease_owner else InboxStatus.PENDING,
                 "attempts": 1 if lease_owner else 0,
                 "lease_owner": lease_owner,
                 "lease_expires_at": lease_expires_at,
@@ -47,15 +51,16 @@ class InboxRepository:
     async def claim_due(
         self, *, owner: str, now: datetime, lease_expires_at: datetime, limit: int
     ) -> Sequence[InboxItem]:
-        """Claim pending rows and rows whose lease expired (their process died).
+        """Claim pending rows and rows whose lease expired (their process died, or a failed
+        attempt waits for its retry).
 
         One statement: on PostgreSQL the rows are locked as they are chosen and rows another
         replica is claiming at this moment are skipped, so no row is claimed twice and nobody
         waits; SQLite serializes writers anyway (``BEGIN IMMEDIATE``).
         """
         due = or_(
-            InboxItem.status == "pending",
-            and_(InboxItem.status == "processing", InboxItem.lease_expires_at < now),
+            InboxItem.status == InboxStatus.PENDING,
+            and_(InboxItem.status == InboxStatus.PROCESSING, InboxItem.lease_expires_at < now),
         )
         chosen = (
             select(InboxItem.id)
@@ -68,7 +73,7 @@ class InboxRepository:
             update(InboxItem)
             .where(InboxItem.id.in_(chosen.scalar_subquery()), due)
             .values(
-                status="processing",
+                status=InboxStatus.PROCESSING,
                 lease_owner=owner,
                 lease_expires_at=lease_expires_at,
                 attempts=InboxItem.attempts + 1,
@@ -79,80 +84,70 @@ class InboxRepository:
         return sorted(claimed.all(), key=lambda item: item.id)
 
     async def renew(self, item_id: int, *, owner: str, lease_expires_at: datetime) -> bool:
-        result = await self._session.execute(
-            update(InboxItem)
-            .where(
-                InboxItem.id == item_id,
-                InboxItem.lease_owner == owner,
-                InboxItem.status == "processing",
-            )
-            .values(lease_expires_at=lease_expires_at)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        """Extend the lease; False when the row is no longer ours (another process took it)."""
+        return await self._update_owned(item_id, owner, lease_expires_at=lease_expires_at)
 
-    async def set_reply_ts(self, item_id: int, reply_ts: str) -> None:
-        await self._session.execute(
-            update(InboxItem).where(InboxItem.id == item_id).values(reply_ts=reply_ts)
-        )
+    async def set_reply_ts(self, item_id: int, *, owner: str, reply_ts: str) -> bool:
+        return await self._update_owned(item_id, owner, reply_ts=reply_ts)
 
     async def finish(
         self,
         item_id: int,
         *,
         owner: str,
-        status: str,
+        status: InboxStatus,
         reference_id: str | None = None,
         error: str | None = None,
-    ) -> None:
-        await self._session.execute(
+        retry_at: datetime | None = None,
+    ) -> bool:
+        """End an attempt: done or failed for good, or (``retry_at``) due again at that time.
+        False when the row is no longer ours."""
+        return await self._update_owned(
+            item_id,
+            owner,
+            status=InboxStatus.PROCESSING if retry_at else status,
+            lease_owner=None,
+            lease_expires_at=retry_at,
+            reference_id=reference_id,
+            last_error=error,
+        )
+
+    async def _update_owned(self, item_id: int, owner: str, **values: object) -> bool:
+        result = await self._session.execute(
             update(InboxItem)
-            .where(InboxItem.id == item_id, InboxItem.lease_owner == owner)
-            .values(
-                status=status,
-                lease_owner=None,
-                lease_expires_at=None,
-                reference_id=reference_id,
-                last_error=error,
+            .where(
+                InboxItem.id == item_id,
+                InboxItem.lease_owner == owner,
+                InboxItem.status == InboxStatus.PROCESSING,
             )
+            .values(**values)
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    # ``kind`` is the kind of the rows whose payload is a user's message: JSON with "ts",
-    # "channel_id", "text" and "files" (``IncomingMessage``).
-
-    async def erase_message_text(self, kind: str, team_id: str, channel_id: str, ts: str) -> int:
-        """A Slack message was deleted: blank its text and files in every delivery recorded
-        for it (a mention arrives twice: app_mention and message). How many rows."""
-        return await self._rewrite_messages(
-            kind, team_id, channel_id, ts, {"text": "", "files": []}
-        )
-
-    async def edit_message_text(
-        self, kind: str, team_id: str, channel_id: str, ts: str, text: str
+    async def set_text(
+        self, kind: str, team_id: str, channel_id: str, message_ts: str, text: str
     ) -> int:
         """A Slack message was edited: its recorded deliveries get the new text. How many rows."""
-        return await self._rewrite_messages(kind, team_id, channel_id, ts, {"text": text})
+        return await self._update_message(kind, team_id, channel_id, message_ts, text=text)
 
-    async def _rewrite_messages(
-        self, kind: str, team_id: str, channel_id: str, ts: str, changes: dict[str, Any]
+    async def erase(self, kind: str, team_id: str, channel_id: str, message_ts: str) -> int:
+        """A Slack message was deleted: its recorded deliveries keep nothing it said (text,
+        files, errors); one not answered yet is left with nothing to answer. How many rows."""
+        return await self._update_message(
+            kind, team_id, channel_id, message_ts, text="", payload="", last_error=None
+        )
+
+    async def _update_message(
+        self, kind: str, team_id: str, channel_id: str, message_ts: str, **values: object
     ) -> int:
-        # The LIKE narrows the rows to read; the JSON decides (a text could quote a ts).
-        candidates = await self._session.scalars(
-            select(InboxItem).where(
+        result = await self._session.execute(
+            update(InboxItem)
+            .where(
                 InboxItem.team_id == team_id,
                 InboxItem.kind == kind,
-                InboxItem.payload.contains(json.dumps(ts), autoescape=True),
+                InboxItem.channel_id == channel_id,
+                InboxItem.message_ts == message_ts,
             )
+            .values(**values)
         )
-        rewritten = 0
-        for item in candidates.all():
-            payload: dict[str, Any] = json.loads(item.payload)
-            if payload.get("ts") != ts or payload.get("channel_id") != channel_id:
-                continue
-            payload.update(changes)
-            await self._session.execute(
-                update(InboxItem)
-                .where(InboxItem.id == item.id)
-                .values(payload=json.dumps(payload, separators=(",", ":")))
-            )
-            rewritten += 1
-        return rewritten
+        return int(result.rowcount)  # type: ignore[attr-defined]

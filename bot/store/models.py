@@ -7,6 +7,7 @@ another's conversations.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
@@ -33,6 +34,26 @@ NAMING_CONVENTION = {
 # SQLite only auto-increments INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit key.
 _Id = BigInteger().with_variant(Integer(), "sqlite")
 _SlackId = String(32)
+
+
+class InboxStatus(StrEnum):
+    PENDING = "pending"
+    PROCESSING = "processing"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class TurnStatus(StrEnum):
+    COMPLETE = "complete"
+    INTERRUPTED = "interrupted"
+    FAILED = "failed"
+
+
+class ImageStatus(StrEnum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DECLINED = "declined"
+    FAILED = "failed"
 
 
 class Base(DeclarativeBase):
@@ -92,8 +113,7 @@ class Message(_Timestamps, Base):
     source_event_id: Mapped[str | None] = mapped_column(String(64))
     # For assistant turns: the user turn they answer (lets recovery know it is already answered).
     reply_to_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id", ondelete="SET NULL"))
-    # complete | interrupted | failed
-    status: Mapped[str] = mapped_column(String(16), default="complete")  # or interrupted, failed
+    status: Mapped[str] = mapped_column(String(16), default=TurnStatus.COMPLETE)
     token_count: Mapped[int | None] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(128))
 
@@ -102,23 +122,34 @@ class InboxItem(_Timestamps, Base):
     """Every accepted Slack delivery, recorded before Slack gets its acknowledgement."""
 
     __tablename__ = "inbox"
-    # Index for the recovery sweep: pending rows and expired leases.
-    __table_args__ = (Index("ix_inbox_status_lease", "status", "lease_expires_at"),)
+    __table_args__ = (
+        # Index for the recovery sweep: pending rows and expired leases.
+        Index("ix_inbox_status_lease", "status", "lease_expires_at"),
+        # Edits and deletes find the deliveries of one Slack message by these columns.
+        Index("ix_inbox_team_id_channel_id_message_ts", "team_id", "channel_id", "message_ts"),
+    )
 
     id: Mapped[int] = mapped_column(_Id, primary_key=True)
     # Slack retries carry the same event_id: the unique key drops them, on every replica.
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     team_id: Mapped[str] = mapped_column(_SlackId)
     kind: Mapped[str] = mapped_column(String(32))
-    # JSON of the typed value built by the listener, never Slack's raw envelope (no tokens).
+    # The Slack message the delivery is about, when it is about one.
+    channel_id: Mapped[str | None] = mapped_column(_SlackId)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
     # JSON of the typed value a listener built; never Slack's raw envelope (it carries tokens).
     payload: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    # What a person wrote, apart from the payload: an edit or a delete is one UPDATE of it.
+    text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    status: Mapped[str] = mapped_column(String(16), default=InboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    reply_ts: Mapped[str | None] = mapped_column(String(32))  # the answer being streamed, if any
+    # Space-separated ts of the messages this delivery's answer wrote so far (a takeover closes
+    # them all); "?" while a message is being opened and its ts is not known yet.
+    reply_ts: Mapped[str | None] = mapped_column(Text)
     reference_id: Mapped[str | None] = mapped_column(String(32))
+    # The error's type and a short reason, never message text.
     last_error: Mapped[str | None] = mapped_column(Text)
 
 
@@ -135,7 +166,7 @@ class ImageRequest(_Timestamps, Base):
     prompt: Mapped[str] = mapped_column(Text)
     options: Mapped[str] = mapped_column(Text, default="{}")  # JSON
     model: Mapped[str] = mapped_column(String(128))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=ImageStatus.PENDING)
     delivered_to: Mapped[str | None] = mapped_column(_SlackId)
     slack_file_ids: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
     reference_id: Mapped[str | None] = mapped_column(String(32))

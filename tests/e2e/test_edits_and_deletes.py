@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -69,16 +67,22 @@ async def test_an_edit_replaces_and_a_delete_erases_the_stored_turn(
     engine = create_async_engine(sqlite_url)
     async with engine.connect() as connection:
         rows = dict((await connection.execute(select(Message.slack_ts, Message.text))).all())
-        payloads = [json.loads(p) for p in await connection.scalars(select(InboxItem.payload))]
+        deliveries = (
+            await connection.execute(
+                select(InboxItem.message_ts, InboxItem.text, InboxItem.payload)
+            )
+        ).all()
     await engine.dispose()
     assert rows[root] == "what is 2+2?"
     assert rows[secret_ts] == ""
     assert "hunter2" not in " ".join(rows.values())
     # The recorded deliveries hold the message too: the delete reaches them, and so does the edit.
-    by_ts = {(p["ts"], p["text"]) for p in payloads}
+    by_ts = {(ts, text) for ts, text, _ in deliveries}
     assert (secret_ts, "") in by_ts
     assert (root, "what is 2+2?") in by_ts
-    assert not any("hunter2" in p["text"] or "1+1" in p["text"] for p in payloads)
+    assert not any(
+        "hunter2" in f"{text}{payload}" or "1+1" in text for _, text, payload in deliveries
+    )
 
     await bot.post(event_body(message_event("go on", thread_ts=root)))
     await fake_slack.wait_for_calls("chat.stopStream", 3)

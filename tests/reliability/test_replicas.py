@@ -4,6 +4,7 @@ one replica at a time in a thread, and a sweep that never hands a row to two rep
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -141,15 +142,16 @@ async def test_concurrent_sweeps_never_claim_a_row_twice(postgres_url: str) -> N
     idle = asyncio.Event()
 
     def recorder(seen: list[int]):  # type: ignore[no-untyped-def]
-        async def handle(work: Work, _inbox: Inbox) -> None:
+        async def handle(work: Work) -> None:
             seen.append(work.item_id)
             await idle.wait()
 
         return handle
 
-    inboxes = [Inbox(sessions, lease_seconds=30, concurrency=100) for _ in claimed]
-    for inbox, seen in zip(inboxes, claimed, strict=True):
-        inbox.register("probe", recorder(seen))
+    inboxes = [
+        Inbox(sessions, {"probe": recorder(seen)}, lease_seconds=30, concurrency=100)
+        for seen in claimed
+    ]
     try:
         await asyncio.gather(*(inbox.sweep() for inbox in inboxes for _ in range(3)))
         everything = sorted(item for seen in claimed for item in seen)
@@ -157,5 +159,5 @@ async def test_concurrent_sweeps_never_claim_a_row_twice(postgres_url: str) -> N
     finally:
         idle.set()
         for inbox in inboxes:
-            await inbox.stop(grace_seconds=5)
+            await inbox.stop(time.monotonic() + 5)
         await engine.dispose()

@@ -3,7 +3,6 @@ change (its user turns, its recorded inbox deliveries), nothing of another chann
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.conversations.values import IncomingFile, IncomingMessage
+from bot.inbox import Delivery
 from bot.store.conversations_repo import ConversationRepository, MessageRepository
 from bot.store.inbox_repo import InboxRepository
 from bot.store.models import InboxItem, Message
@@ -91,9 +91,9 @@ async def test_apply_edit_replaces_text_and_forgets_the_token_count(
     assert ("T0001", "assistant", "answer", 1, None) in texts
 
 
-def _delivery(event_id: str, channel: str, ts: str, text: str) -> str:
+def _delivery(event_id: str, channel: str, ts: str, text: str) -> Delivery:
     files = (IncomingFile("F1", "secret.png", "image/png", 3, "https://files/secret.png"),)
-    return IncomingMessage(
+    message = IncomingMessage(
         event_id=event_id,
         team_id="T0001",
         enterprise_id=None,
@@ -105,25 +105,29 @@ def _delivery(event_id: str, channel: str, ts: str, text: str) -> str:
         thread_ts=TS,
         mentioned=True,
         files=files,
-    ).to_json()
+    )
+    return Delivery(event_id, "T0001", "message", message.to_payload(), text, channel, ts)
 
 
-async def _deliveries(session: AsyncSession, *rows: tuple[str, str, str]) -> None:
+async def _deliveries(session: AsyncSession, *rows: Delivery) -> None:
     inbox = InboxRepository(session)
-    for event_id, kind, payload in rows:
+    for delivery in rows:
         await inbox.add(
-            event_id=event_id,
-            team_id="T0001",
-            kind=kind,
-            payload=payload,
+            event_id=delivery.event_id,
+            team_id=delivery.team_id,
+            kind=delivery.kind,
+            payload=delivery.payload,
+            text=delivery.text,
+            channel_id=delivery.channel_id,
+            message_ts=delivery.message_ts,
             lease_owner=None,
             lease_expires_at=None,
         )
 
 
-async def _payloads(session: AsyncSession) -> dict[str, dict[str, object]]:
-    rows = await session.execute(select(InboxItem.event_id, InboxItem.payload))
-    return {event_id: json.loads(payload) for event_id, payload in rows.all()}
+async def _recorded(session: AsyncSession) -> dict[str, tuple[str, str]]:
+    rows = await session.execute(select(InboxItem.event_id, InboxItem.text, InboxItem.payload))
+    return {event_id: (text, payload) for event_id, text, payload in rows.all()}
 
 
 async def test_erasing_a_message_blanks_every_recorded_delivery_of_it(
@@ -132,33 +136,31 @@ async def test_erasing_a_message_blanks_every_recorded_delivery_of_it(
     reply_ts = "1700000000.000300"  # a reply in the thread: its thread_ts is TS, its ts not
     await _deliveries(
         session,
-        ("EvMention", "message", _delivery("EvMention", "C0001", TS, "hunter2")),
-        ("EvMessage", "message", _delivery("EvMessage", "C0001", TS, "hunter2")),
-        ("EvReply", "message", _delivery("EvReply", "C0001", reply_ts, "keep me")),
-        ("EvOther", "message", _delivery("EvOther", "C0002", TS, "other channel")),
-        ("EvImage", "image", json.dumps({"ts": TS, "channel_id": "C0001", "text": "a cat"})),
+        _delivery("EvMention", "C0001", TS, "hunter2"),
+        _delivery("EvMessage", "C0001", TS, "hunter2"),
+        _delivery("EvReply", "C0001", reply_ts, "keep me"),
+        _delivery("EvOther", "C0002", TS, "other channel"),
+        Delivery("EvImage", "T0001", "image", "{}", "a cat", "C0001", TS),
     )
 
-    erased = await InboxRepository(session).erase_message_text("message", "T0001", "C0001", TS)
+    erased = await InboxRepository(session).erase("message", "T0001", "C0001", TS)
 
     assert erased == 2
-    payloads = await _payloads(session)
+    recorded = await _recorded(session)
     for event_id in ("EvMention", "EvMessage"):
-        assert (payloads[event_id]["text"], payloads[event_id]["files"]) == ("", [])
-        assert IncomingMessage.from_json(json.dumps(payloads[event_id])).ts == TS  # still valid
-    assert payloads["EvReply"]["text"] == "keep me"
-    assert payloads["EvOther"]["text"] == "other channel"
-    assert payloads["EvImage"]["text"] == "a cat"
+        assert recorded[event_id] == ("", "")  # neither the text nor the files' names are kept
+    assert recorded["EvReply"][0] == "keep me"
+    assert recorded["EvOther"][0] == "other channel"
+    assert recorded["EvImage"][0] == "a cat"
 
 
 async def test_editing_a_message_rewrites_its_recorded_text_and_keeps_its_files(
     session: AsyncSession,
 ) -> None:
-    await _deliveries(session, ("EvMention", "message", _delivery("EvMention", "C0001", TS, "1+1")))
+    await _deliveries(session, _delivery("EvMention", "C0001", TS, "1+1"))
 
-    edited = await InboxRepository(session).edit_message_text(
-        "message", "T0001", "C0001", TS, "2+2"
-    )
+    edited = await InboxRepository(session).set_text("message", "T0001", "C0001", TS, "2+2")
 
-    payload = (await _payloads(session))["EvMention"]
-    assert (edited, payload["text"], len(payload["files"])) == (1, "2+2", 1)  # type: ignore[arg-type]
+    text, payload = (await _recorded(session))["EvMention"]
+    message = IncomingMessage.from_payload(payload, text)
+    assert (edited, message.text, len(message.files)) == (1, "2+2", 1)

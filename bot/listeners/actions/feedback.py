@@ -36,12 +36,13 @@ async def handle_feedback_click(
     message = body.get("message") or {}
     if vote is None or not message.get("ts"):
         return
-    replies.in_background(
+    replies.tasks.spawn(
         replies.thank_for_feedback(
             channel=vote.channel_id,
             ts=str(message["ts"]),
             text=str(message.get("text") or ""),
             blocks=list(message.get("blocks") or []),
             user_id=vote.user_id,
-        )
+        ),
+        name="feedback-thanks",
     )

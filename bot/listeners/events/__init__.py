@@ -8,15 +8,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 
 from bot.conversations.edits import TurnEdits
-from bot.conversations.service import ConversationService
-from bot.inbox import Inbox
+from bot.conversations.intake import MessageIntake
 from bot.listeners.events.edits import EDIT_SUBTYPES, handle_message_edit
 from bot.listeners.events.messages import handle_message_event
 
 
-def register(
-    app: AsyncApp, conversations: ConversationService, inbox: Inbox, edits: TurnEdits
-) -> None:
+def register(app: AsyncApp, intake: MessageIntake, edits: TurnEdits) -> None:
     async def on_edit(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
@@ -25,7 +22,7 @@ def register(
     async def on_message(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
-        await handle_message_event(body, event, context, conversations, inbox)
+        await handle_message_event(body, event, context, intake)
 
     # Before the catch-all ``message`` listener: Bolt runs the first listener that matches.
     app.event({"type": "message", "subtype": sorted(EDIT_SUBTYPES)})(on_edit)

@@ -7,8 +7,7 @@ from typing import Any
 
 from slack_bolt.context.async_context import AsyncBoltContext
 
-from bot.conversations.service import ConversationService
-from bot.inbox import Inbox
+from bot.conversations.intake import MessageIntake
 from bot.listeners.events.message_payloads import incoming_message
 
 log = logging.getLogger(__name__)
@@ -18,11 +17,10 @@ async def handle_message_event(
     body: dict[str, Any],
     event: dict[str, Any],
     context: AsyncBoltContext,
-    conversations: ConversationService,
-    inbox: Inbox,
+    intake: MessageIntake,
 ) -> None:
     """Runs before the acknowledgement (``process_before_response``): only records."""
     message = incoming_message(body, event, context.bot_user_id)
     if message is None:
         return
-    await conversations.accept(message, inbox)
+    await intake.accept(message)

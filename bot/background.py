@@ -1,0 +1,58 @@
+"""The one owner of work nobody awaits: status calls, thank-yous, image generation.
+
+Every task is kept referenced until it ends, its failure is logged with a reference id (never
+lost in a "Task exception was never retrieved" at garbage collection), and shutdown drains all
+of them against the process's one grace deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from bot.reference import new_reference_id
+
+log = logging.getLogger(__name__)
+
+
+class BackgroundTasks:
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def spawn(self, work: Coroutine[Any, Any, Any], *, name: str) -> asyncio.Task[Any]:
+        """Run ``work`` on its own; a failure is logged, with a reference id, when it ends."""
+        task = asyncio.create_task(work, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.error(
+                "background task %s failed",
+                task.get_name(),
+                exc_info=error,
+                extra={"reference_id": new_reference_id()},
+            )
+
+    async def drain(self, deadline: float) -> None:
+        """Wait for the tasks until ``deadline`` (``time.monotonic()``), then cancel the rest."""
+        while self._tasks:
+            tasks = set(self._tasks)
+            _, pending = await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
+            if pending:
+                log.warning("cancelled %d background tasks at shutdown", len(pending))
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending)
+                return
