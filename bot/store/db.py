@@ -19,7 +19,11 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine tuned for the backend: SQLite gets WAL and a busy timeout so concurrent answers
-    never see "database is locked"; PostgreSQL gets a pool sized for many streaming answers."""
+    never see "database is locked"; PostgreSQL gets a pool sized for many streaming answers.
+
+    Statement parameters are kept out of exception messages (``hide_parameters``): they hold
+    what people wrote (inbox payloads, turns), and exceptions reach logs and stored errors."""
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         # One writer at a time whatever the pool size, but many answers read and wait at once:
         # a pool too small for WORKER_CONCURRENCY times out under load instead of queueing.
