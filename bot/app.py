@@ -5,19 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
 )
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.config import Settings
@@ -41,6 +38,7 @@ from bot.slack_input import SlackFileDownloader, SlackThreadReader
 from bot.slack_output.files import SlackFiles
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
+from bot.slack_requests import BytesSignatureVerifier, parse_delivery
 from bot.store.db import create_engine, create_session_factory
 
 log = logging.getLogger(__name__)
@@ -158,7 +156,7 @@ class BotServer:
         self.bolt = build_bolt_app(self.services)
         # Socket Mode has no signing secret and no events route to verify.
         self._verifier = (
-            None if settings.socket_mode else SignatureVerifier(settings.slack_signing_secret)
+            None if settings.socket_mode else BytesSignatureVerifier(settings.slack_signing_secret)
         )
         self._schema_head = head_revision()
         self._runner: web.AppRunner | None = None
@@ -215,15 +213,14 @@ class BotServer:
             self.services.metrics.acknowledged(time.perf_counter() - started)
 
     async def _dispatch(self, request: web.Request) -> web.Response:
-        body = await request.text()
-        headers: dict[str, Any] = dict(request.headers)
-        try:
-            bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
-        except Exception:
-            assert self._verifier is not None, "the events route exists only in HTTP mode"
-            if not self._verifier.is_valid_request(body, headers):
-                return web.json_response({"error": "invalid signature"}, status=401)
-            log.warning("unparsable request body refused", extra={"bytes": len(body)})
+        """Verify, then parse: nothing of an unsigned request is decoded, stored or logged."""
+        assert self._verifier is not None, "the events route exists only in HTTP mode"
+        body = await request.read()
+        if not self._verifier.is_valid_request(body, request.headers):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        bolt_request = parse_delivery(body, request.query_string, request.headers)
+        if bolt_request is None:
+            log.warning("malformed request body refused", extra={"bytes": len(body)})
             return web.json_response({"error": "malformed request body"}, status=400)
         try:
             return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
