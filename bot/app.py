@@ -137,6 +137,9 @@ def build_bolt_app(services: Services) -> AsyncApp:
     settings = services.settings
     app = AsyncApp(
         client=services.slack,
+        # Bolt's loggers copy this one's level (WARNING, see logging_setup) instead of the root's:
+        # at INFO Bolt logs request bodies, the body of every bad-signature request included.
+        logger=logging.getLogger("slack_bolt"),
         signing_secret=settings.slack_signing_secret or None,
         # Listeners only record the delivery; Slack is acknowledged once it is durable.
         process_before_response=True,
