@@ -6,14 +6,11 @@ import asyncio
 import logging
 import time
 from contextlib import AsyncExitStack
-from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 
 from bot.config import Settings
 from bot.listeners import register_listeners
@@ -21,6 +18,7 @@ from bot.metrics import CONTENT_TYPE
 from bot.migrate import database_revision, head_revision
 from bot.reference import new_reference_id
 from bot.services import Services, open_services
+from bot.slack_requests import BytesSignatureVerifier, parse_delivery
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +29,9 @@ def build_bolt_app(services: Services) -> AsyncApp:
     settings = services.settings
     app = AsyncApp(
         client=services.slack,
+        # Bolt's loggers copy this one's level (WARNING, see logging_setup) instead of the root's:
+        # at INFO Bolt logs request bodies, the body of every bad-signature request included.
+        logger=logging.getLogger("slack_bolt"),
         signing_secret=settings.slack_signing_secret or None,
         # Listeners only record the delivery; Slack is acknowledged once it is durable.
         process_before_response=True,
@@ -50,7 +51,7 @@ class BotServer:
         self._services: Services | None = None
         # Socket Mode has no signing secret and no events route to verify.
         self._verifier = (
-            None if settings.socket_mode else SignatureVerifier(settings.slack_signing_secret)
+            None if settings.socket_mode else BytesSignatureVerifier(settings.slack_signing_secret)
         )
         self._schema_head = head_revision()
         self._runner: web.AppRunner | None = None
@@ -117,15 +118,14 @@ class BotServer:
             self.services.metrics.acknowledged(time.perf_counter() - started)
 
     async def _dispatch(self, request: web.Request) -> web.Response:
-        body = await request.text()
-        headers: dict[str, Any] = dict(request.headers)
-        try:
-            bolt_request = AsyncBoltRequest(body=body, query=request.query_string, headers=headers)
-        except Exception:
-            assert self._verifier is not None, "the events route exists only in HTTP mode"
-            if not self._verifier.is_valid_request(body, headers):
-                return web.json_response({"error": "invalid signature"}, status=401)
-            log.warning("unparsable request body refused", extra={"bytes": len(body)})
+        """Verify, then parse: nothing of an unsigned request is decoded, stored or logged."""
+        assert self._verifier is not None, "the events route exists only in HTTP mode"
+        body = await request.read()
+        if not self._verifier.is_valid_request(body, request.headers):
+            return web.json_response({"error": "invalid signature"}, status=401)
+        bolt_request = parse_delivery(body, request.query_string, request.headers)
+        if bolt_request is None:
+            log.warning("malformed request body refused", extra={"bytes": len(body)})
             return web.json_response({"error": "malformed request body"}, status=400)
         try:
             return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))

@@ -12,6 +12,9 @@ from datetime import UTC, datetime
 _SECRET = re.compile(
     r"(xox[abposre]-[A-Za-z0-9-]+|xapp-[A-Za-z0-9-]+|sk-[A-Za-z0-9_-]{6,}|(?i:bearer)\s+[^\s'\"]+)"
 )
+# What ends a line in a terminal or a log viewer. In the text format, where these appear in what
+# is logged (often text someone else chose), they are shown escaped: one event, one line.
+_LINE_BREAKS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and is shown.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -24,14 +27,25 @@ def _extras(record: logging.LogRecord) -> dict[str, object]:
     return {k: v for k, v in vars(record).items() if k not in _STANDARD}
 
 
+def _escape_line_breaks(text: str) -> str:
+    return _LINE_BREAKS.sub(lambda found: repr(found.group())[1:-1], text)
+
+
 class TextFormatter(logging.Formatter):
+    """One line per event; a traceback follows on lines indented by four spaces, so a line at
+    the margin always starts an event and logged text cannot forge one."""
+
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-    def format(self, record: logging.LogRecord) -> str:
-        line = super().format(record)
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
         extras = " ".join(f"{k}={v}" for k, v in _extras(record).items())
-        return scrub(f"{line} {extras}" if extras else line)
+        return _escape_line_breaks(f"{line} {extras}" if extras else line)
+
+    def format(self, record: logging.LogRecord) -> str:
+        event, *traceback = super().format(record).split("\n")
+        return scrub("\n".join([event, *("    " + _escape_line_breaks(t) for t in traceback)]))
 
 
 class JsonFormatter(logging.Formatter):

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store.db import read_only
+
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -31,7 +33,7 @@ def head_revision() -> str | None:
 
 async def database_revision(engine: AsyncEngine) -> str | None:
     """The migration the database is at; raises when the database cannot be reached."""
-    async with engine.connect() as connection:
+    async with read_only(engine).connect() as connection:
         return await connection.run_sync(
             lambda sync: MigrationContext.configure(sync).get_current_revision()
         )

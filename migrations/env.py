@@ -5,13 +5,17 @@ from __future__ import annotations
 import asyncio
 
 from alembic import context
-from sqlalchemy import pool
+from sqlalchemy import pool, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.store.advisory import advisory_key
 from bot.store.models import Base
 
 target_metadata = Base.metadata
+# Replicas started together on a fresh PostgreSQL all run ``migrate``: one upgrades, the others
+# wait on this lock and then find the schema at head (instead of racing to create the tables).
+_MIGRATION_LOCK = advisory_key("alembic upgrade")
 
 
 def _url() -> str:
@@ -33,11 +37,14 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Held until this transaction ends; taken before Alembic reads the current revision.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
         context.run_migrations()
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(_url(), poolclass=pool.NullPool)
+    engine = create_async_engine(_url(), poolclass=pool.NullPool, hide_parameters=True)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

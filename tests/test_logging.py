@@ -8,12 +8,19 @@ import logging
 from collections.abc import Iterator
 
 import pytest
+from slack_bolt.request.async_request import AsyncBoltRequest
 
-from bot.logging_setup import JsonFormatter, configure_logging
+from bot.logging_setup import JsonFormatter, TextFormatter, configure_logging
 from tests.conftest import SIGNING_SECRET, SettingsFactory, start_bot
 from tests.fakes.openai import Error, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
+from tests.fakes.slack_requests import (
+    event_body,
+    mention_event,
+    message_event,
+    new_ts,
+    signed_headers,
+)
 
 QUESTION = "what is the airspeed of an unladen swallow"
 ANSWER = "About eleven metres per second"
@@ -78,6 +85,48 @@ async def test_conversation_logs_hold_no_secrets_or_message_text_at_info(
     assert any(reference in line for line in logged), "the user's reference id is in the log"
     for secret in (fake_slack.token, SIGNING_SECRET, fake_openai.api_key, QUESTION, ANSWER):
         assert not [line for line in logged if secret in line], secret
+
+
+async def test_a_bad_signature_request_leaves_nothing_of_its_body_in_the_logs(
+    captured: _Records, make_settings: SettingsFactory
+) -> None:
+    """Issue 11, defect 4: Bolt logs the body of every request it refuses at INFO."""
+    body = event_body(mention_event(f"{QUESTION}\n2026-01-01 00:00:00,000 ERROR bot: forged"))
+    bot = await start_bot(make_settings())
+    try:
+        over_http = await bot.post(body, secret="not-the-signing-secret")
+        # Bolt's own check too (the HTTP route refuses before Bolt sees the request).
+        headers = signed_headers("not-the-signing-secret", body)
+        refused = await bot.server.bolt.async_dispatch(AsyncBoltRequest(body=body, headers=headers))
+    finally:
+        await bot.close()
+    assert (over_http.status_code, refused.status) == (401, 401)
+    logged = [_everything(r) for r in captured.records if r.levelno >= logging.INFO]
+    assert not [line for line in logged if QUESTION in line or "forged" in line]
+
+
+def test_logged_text_cannot_forge_a_log_line() -> None:
+    """Issue 11, defect 4: text someone else chose stays inside its own line."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(TextFormatter())
+    logger = logging.getLogger("tests.text")
+    logger.addHandler(handler)
+    logger.propagate = False
+    forged = "\n2026-01-01 00:00:00,000 ERROR bot: forged\r\u2028"
+    try:
+        logger.warning("Slack said %s", forged, extra={"reference_id": forged})
+        try:
+            raise RuntimeError(f"boom{forged}")
+        except RuntimeError:
+            logger.exception("delivery failed")
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    lines = stream.getvalue().splitlines()
+    events = [line for line in lines if not line.startswith("    ")]
+    assert len(events) == 2 and "Slack said" in events[0] and "delivery failed" in events[1]
+    assert "RuntimeError: boom" in stream.getvalue()
 
 
 def test_json_format_is_one_parsable_object_per_line_with_extras_and_no_tokens() -> None:

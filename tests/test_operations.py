@@ -10,7 +10,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.conftest import RunningBot, SettingsFactory, start_bot
 from tests.fakes.openai import Error, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_requests import event_body, mention_event, new_ts
+from tests.fakes.slack_requests import command_body, event_body, mention_event, new_ts
+from tests.sqlite_lock import write_lock_held
 
 
 async def _samples(bot: RunningBot) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -28,6 +29,20 @@ async def test_healthz_and_readyz_on_a_migrated_database(bot: RunningBot) -> Non
     assert (await bot.http.get("/healthz")).json() == {"status": "ok"}
     ready = await bot.http.get("/readyz")
     assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+
+
+async def test_reads_are_answered_while_another_connection_holds_the_write_lock(
+    bot: RunningBot, sqlite_url: str
+) -> None:
+    """Issue 11, defect 10: readiness and ``/ai-settings show`` only read, so a long write
+    elsewhere (SQLite has one writer at a time) does not hold them up."""
+    with write_lock_held(sqlite_url):
+        ready = await bot.http.get("/readyz")
+        shown = await bot.post(
+            command_body("/ai-settings", "show"), content_type="application/x-www-form-urlencoded"
+        )
+    assert (ready.status_code, ready.json()) == (200, {"status": "ready"})
+    assert (shown.status_code, shown.json()["text"].count("(default)")) == (200, 2)
 
 
 async def test_readyz_fails_when_the_database_is_unreachable(

@@ -16,6 +16,7 @@ from bot.conversations.values import IncomingMessage
 from bot.errors import BotError
 from bot.openai_api.chat import ChatMessage
 from bot.store.conversations_repo import ConversationRepository, MessageRepository
+from bot.store.db import read_only_session
 from bot.store.models import Message
 
 log = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ class CatchUp:
         log.info("caught up on a thread", extra={"turns": len(earlier)})
 
     async def _never_seen(self, message: IncomingMessage) -> bool:
-        async with self._sessions() as session:
+        async with read_only_session(self._sessions) as session:
             conversation = await ConversationRepository(session).get(
                 message.team_id, message.channel_id, message.thread_ts
             )

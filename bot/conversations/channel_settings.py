@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import BotError
 from bot.store.channel_settings_repo import ChannelSettingsRepository
+from bot.store.db import read_only_session
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class ChannelSettingsService:
         return USAGE
 
     async def _show(self, request: ChannelRequest) -> str:
-        async with self._sessions() as session:
+        async with read_only_session(self._sessions) as session:
             current = await channel_overrides(session, request.team_id, request.channel_id)
         model, prompt = current.model, current.system_prompt
         return "\n".join(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event
@@ -14,6 +16,10 @@ from sqlalchemy.ext.asyncio import (
 
 from bot.store.write_gate import WORK, GatedSessions, WriteGate
 
+# Execution option marking a connection whose transaction only reads (see _sqlite_begin).
+_READ_ONLY_OPTION = "bot_read_only"
+_READ_ONLY = {_READ_ONLY_OPTION: True}
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -21,7 +27,11 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine tuned for the backend: SQLite gets WAL and a busy timeout so concurrent answers
-    never see "database is locked"; PostgreSQL gets a pool sized for many streaming answers."""
+    never see "database is locked"; PostgreSQL gets a pool sized for many streaming answers.
+
+    Statement parameters are kept out of exception messages (``hide_parameters``): they hold
+    what people wrote (inbox payloads, turns), and exceptions reach logs and stored errors."""
+    kwargs.setdefault("hide_parameters", True)
     if is_sqlite(url):
         # One writer at a time whatever the pool size, but many answers read and wait at once:
         # a pool too small for WORKER_CONCURRENCY times out under load instead of queueing.
@@ -30,7 +40,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_timeout", 120)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        event.listen(engine.sync_engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 20)
@@ -39,20 +49,30 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # Let SQLAlchemy, not the driver, issue BEGIN (see _sqlite_begin_immediate).
+    # Let SQLAlchemy, not the driver, issue BEGIN (see _sqlite_begin).
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
+    # Slack is acknowledged once the inbox row is committed, so a commit must survive an OS
+    # crash or power loss: under WAL, NORMAL syncs only at checkpoints and can lose the last
+    # commits; FULL syncs the WAL at every commit. One fsync per write transaction is affordable
+    # for the single process SQLite serves (replicas use PostgreSQL), and FULL for every
+    # connection keeps one rule instead of a per-write switch someone forgets.
+    cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
-    """Take the write lock at BEGIN: a deferred transaction that reads and then writes can fail
-    at once with SQLITE_BUSY when another writer got in between; an immediate one waits."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+def _sqlite_begin(connection: Any) -> None:
+    """Writers take the write lock at BEGIN: a deferred transaction that reads and then writes
+    can fail at once with SQLITE_BUSY when another writer got in between; an immediate one
+    waits. Read-only work (``read_only``/``read_only_session``) begins deferred: under WAL a
+    reader never needs the write lock, so it neither waits for a writer nor blocks one."""
+    if connection.get_execution_options().get(_READ_ONLY_OPTION):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_session_factory(
@@ -62,3 +82,19 @@ def create_session_factory(
     if gate is not None:
         return GatedSessions(engine, gate, priority)
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def read_only(engine: AsyncEngine) -> AsyncEngine:
+    """The same engine and pool, for connections that only read (they never take the write
+    lock on SQLite; on PostgreSQL nothing changes). Writing through it is a bug."""
+    return engine.execution_options(**_READ_ONLY)
+
+
+@asynccontextmanager
+async def read_only_session(
+    sessions: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """A session from ``sessions`` for work that only reads (see ``read_only``)."""
+    async with sessions() as session:
+        await session.connection(execution_options=_READ_ONLY)
+        yield session
