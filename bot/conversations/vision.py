@@ -18,6 +18,7 @@ from bot.conversations.tokens import base_model_name
 from bot.conversations.values import IncomingFile
 from bot.errors import BotError
 from bot.openai_api.chat import ChatMessage, ContentPart, ImagePart
+from bot.slack_output.safe_text import escape_mrkdwn
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,18 @@ def with_attachment_note(text: str, files: Sequence[IncomingFile]) -> str:
     return f"{text}\n{note}" if text else note
 
 
+def _shown(file: IncomingFile) -> str:
+    """A file's name for a note in Slack: the sender chose it, so it is escaped."""
+    return escape_mrkdwn(file.name)
+
+
 class ImageSource(Protocol):
     async def download_image(self, url: str, max_bytes: int) -> bytes: ...
 
 
 @dataclass(frozen=True)
 class UserContent:
-    """The newest user message for the model, and notes for the person who sent it."""
+    """The newest user message for the model, and notes (mrkdwn) for the person who sent it."""
 
     message: ChatMessage
     notes: tuple[str, ...]
@@ -82,13 +88,13 @@ class ImageInputs:
         plain: ChatMessage = {"role": "user", "content": text}
         images = [f for f in files if f.mimetype in IMAGE_TYPES]
         notes = [
-            f"I can only look at PNG, JPEG, GIF and WebP images, so I skipped {f.name}."
+            f"I can only look at PNG, JPEG, GIF and WebP images, so I skipped {_shown(f)}."
             for f in files
             if f.mimetype not in IMAGE_TYPES
         ]
         if images and not supports_images(model, self._extra):
             notes.append(
-                f"The model `{model}` can't see images, so I ignored the attached image(s)."
+                f"The model `{escape_mrkdwn(model)}` can't see images, so I ignored the attached image(s)."
             )
             return UserContent(plain, tuple(notes))
         parts: list[ContentPart] = []
@@ -103,13 +109,13 @@ class ImageInputs:
 
     async def _image_part(self, image: IncomingFile, notes: list[str]) -> ImagePart | None:
         if image.size > MAX_IMAGE_BYTES:
-            notes.append(f"{image.name} is larger than 20 MB, so I skipped it.")
+            notes.append(f"{_shown(image)} is larger than 20 MB, so I skipped it.")
             return None
         try:
             data = await self._source.download_image(image.url_private, MAX_IMAGE_BYTES)
         except BotError as exc:
             log.warning("could not download an attached image: %s", exc)
-            notes.append(f"I couldn't open {image.name} from Slack, so I answered without it.")
+            notes.append(f"I couldn't open {_shown(image)} from Slack, so I answered without it.")
             return None
         url = f"data:{image.mimetype};base64,{base64.b64encode(data).decode('ascii')}"
         return {"type": "image_url", "image_url": {"url": url}}

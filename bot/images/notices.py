@@ -1,6 +1,6 @@
 """What ``/imagine`` says to people: progress, the file comment, where an image went, and
 failures in plain words with a reference id. Slack mrkdwn; user text is escaped so a prompt
-can never ping a channel or forge a link."""
+(or a revised prompt, or a mistyped option) can never ping anyone or forge a link."""
 
 from __future__ import annotations
 
@@ -16,18 +16,14 @@ from bot.errors import (
 )
 from bot.images.options import ImagineRequest
 from bot.openai_api.images import GeneratedImage
+from bot.slack_output.safe_text import escape_mrkdwn
 
 _PREVIEW_CHARS = 200
 
 
-def escape(text: str) -> str:
-    """Slack's three control characters, escaped as Slack requires."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _quoted(prompt: str, limit: int | None = _PREVIEW_CHARS) -> str:
     shown = prompt if limit is None or len(prompt) <= limit else prompt[: limit - 1] + "…"
-    return f"“{escape(shown)}”"
+    return f"“{escape_mrkdwn(shown)}”"
 
 
 def generating_notice(request: ImagineRequest) -> str:
@@ -39,7 +35,8 @@ def generating_notice(request: ImagineRequest) -> str:
 
 
 def usage_error_notice(problem: str, usage: str) -> str:
-    return f":warning: {problem}\n\n{usage}"
+    """``problem`` may quote what was typed, so it is escaped; ``usage`` is the bot's own."""
+    return f":warning: {escape_mrkdwn(problem)}\n\n{usage}"
 
 
 def image_comment(user_id: str, prompt: str, images: Sequence[GeneratedImage]) -> str:

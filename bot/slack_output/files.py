@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.slack_output.safe_text import break_mentions, without_broadcasts
 from bot.slack_output.slack_calls import slack_errors_converted
 
 
@@ -26,14 +27,17 @@ class SlackFiles:
     async def upload(
         self, *, channel: str, files: Sequence[UploadFile], initial_comment: str
     ) -> list[str]:
-        """Share ``files`` in ``channel`` as one message with ``initial_comment``; their ids."""
+        """Share ``files`` in ``channel`` as one message with ``initial_comment`` (the bot's
+        mrkdwn, anything foreign in it escaped by whoever built it); their ids. Titles are
+        plain text, typically the prompt: mentions in them are broken here."""
         with slack_errors_converted("files_upload_v2"):
             response = await self._client.files_upload_v2(
                 channel=channel,
                 file_uploads=[
-                    {"file": f.data, "filename": f.filename, "title": f.title} for f in files
+                    {"file": f.data, "filename": f.filename, "title": break_mentions(f.title)}
+                    for f in files
                 ],
-                initial_comment=initial_comment,
+                initial_comment=without_broadcasts(initial_comment),
             )
         shared = response.get("files") or []
         return [str(f["id"]) for f in shared if isinstance(f, dict) and f.get("id")]

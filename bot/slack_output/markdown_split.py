@@ -20,6 +20,8 @@ from typing import TypeAlias
 
 import regex
 
+from bot.slack_output.fences import Fence, could_be_fence_line, next_fence
+
 __all__ = [
     "MARKDOWN_LIMIT",
     "AppendText",
@@ -34,8 +36,6 @@ __all__ = [
 
 MARKDOWN_LIMIT = 12_000
 
-_FENCE_OPEN = re.compile(r"(?P<indent>[ \t]*)(?P<marker>`{3,}|~{3,})(?P<info>.*)")
-_FENCE_PREFIX = re.compile(r"[ \t]*(?P<run>`+|~+)(?P<rest>.*)")
 _GRAPHEME = regex.compile(r"\X")
 # Characters that give a line start a meaning (fence, heading, list, quote, table).
 _LINE_START_SPECIAL = frozenset(" \t`~#>-+*|")
@@ -49,47 +49,18 @@ def slack_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-@dataclass(frozen=True, slots=True)
-class _Fence:
-    indent: str
-    marker: str
-    info: str
-
-    @property
-    def opening(self) -> str:
-        return f"{self.marker}{self.info}\n"
-
-    def closing(self, after_newline: bool) -> str:
-        newline = "" if after_newline else "\n"
-        return f"{newline}{self.indent}{self.marker}"
-
-    def is_closed_by(self, line: str) -> bool:
-        stripped = line.strip()
-        return len(stripped) >= len(self.marker) and set(stripped) == {self.marker[0]}
-
-
-def _next_fence(fence: _Fence | None, line: str) -> _Fence | None:
-    """Fence state after ``line``; indentation is accepted loosely, as models indent in lists."""
-    if fence is not None:
-        return None if fence.is_closed_by(line) else fence
-    match = _FENCE_OPEN.fullmatch(line.rstrip("\r"))
-    if match is None or (match["marker"][0] == "`" and "`" in match["info"]):
-        return None
-    return _Fence(match["indent"], match["marker"], match["info"])
-
-
 def _line_ends(
-    fence: _Fence | None, text: str, start: int = 0
-) -> Iterator[tuple[int, str, _Fence | None]]:
+    fence: Fence | None, text: str, start: int = 0
+) -> Iterator[tuple[int, str, Fence | None]]:
     """Yield (offset after the newline, line, fence state after it) for each complete line."""
     while (newline := text.find("\n", start)) >= 0:
         line = text[start:newline]
-        fence = _next_fence(fence, line)
+        fence = next_fence(fence, line)
         start = newline + 1
         yield start, line, fence
 
 
-def _state_at_last_line(fence: _Fence | None, text: str) -> tuple[_Fence | None, int]:
+def _state_at_last_line(fence: Fence | None, text: str) -> tuple[Fence | None, int]:
     """Fence state at the start of the last (possibly empty) line of ``text``, and that offset."""
     state, start = fence, 0
     for end, _line, after in _line_ends(fence, text):
@@ -97,34 +68,21 @@ def _state_at_last_line(fence: _Fence | None, text: str) -> tuple[_Fence | None,
     return state, start
 
 
-def _closing(fence: _Fence | None, before: str) -> str:
+def _closing(fence: Fence | None, before: str) -> str:
     return "" if fence is None else fence.closing(after_newline=before.endswith("\n"))
 
 
-def _line_rank(line: str, fence: _Fence | None) -> int:
+def _line_rank(line: str, fence: Fence | None) -> int:
     if fence is not None:
         return 1
     return 3 if not line.strip() else 2
-
-
-def _could_be_fence_line(partial: str) -> bool:
-    """Whether an unfinished line may still turn into a fence line (so must not be cut)."""
-    if not partial.strip(" \t"):
-        return True
-    match = _FENCE_PREFIX.fullmatch(partial)
-    if match is None:
-        return False
-    run, rest = match["run"], match["rest"]
-    if not rest:
-        return True
-    return len(run) >= 3 and not (run[0] == "`" and "`" in rest)
 
 
 def _releasable(pending: str) -> int:
     """How much of ``pending`` is safe to commit: no maybe-fence line, no unfinished cluster."""
     line_start = pending.rfind("\n") + 1
     partial = pending[line_start:]
-    if _could_be_fence_line(partial):
+    if could_be_fence_line(partial):
         return line_start
     starts = [line_start + m.start() for m in _GRAPHEME.finditer(partial)]
     return max((s for s in starts if _may_start_line(pending, s)), default=line_start)
@@ -135,11 +93,11 @@ def _may_start_line(text: str, cut: int) -> bool:
     return cut >= len(text) or text[cut] not in _LINE_START_SPECIAL
 
 
-def _plan_cut(text: str, fence: _Fence | None, budget: int, lo: int) -> tuple[int, _Fence | None]:
+def _plan_cut(text: str, fence: Fence | None, budget: int, lo: int) -> tuple[int, Fence | None]:
     """Best cut in ``text`` (a message's content) at or after ``lo`` that fits ``budget``."""
     window = text[:budget]
     units = [0, *accumulate(2 if ord(ch) > 0xFFFF else 1 for ch in window)]
-    best: tuple[tuple[bool, int, int], _Fence | None] | None = None
+    best: tuple[tuple[bool, int, int], Fence | None] | None = None
     line_starts = [(0, fence)]
     for end, line, after in _line_ends(fence, window):
         if end >= lo and units[end] + slack_length(_closing(after, "\n")) <= budget:
@@ -163,9 +121,9 @@ def _line_end(text: str, start: int) -> int:
     return len(text) if end < 0 else end
 
 
-def _is_fence_line(text: str, start: int, fence: _Fence | None) -> bool:
+def _is_fence_line(text: str, start: int, fence: Fence | None) -> bool:
     """A fence line is never cut inside: either half would break the code block."""
-    return _next_fence(fence, text[start : _line_end(text, start)]) != fence
+    return next_fence(fence, text[start : _line_end(text, start)]) != fence
 
 
 def _hard_cut(text: str, line_start: int, units: list[int], room: int, lo: int) -> int:
@@ -221,9 +179,9 @@ class StreamSplitter:
         self._limit = limit
         self._lookahead = lookahead
         self._opening = ""
-        self._start_fence: _Fence | None = None
+        self._start_fence: Fence | None = None
         self._message = ""
-        self._line_fence: _Fence | None = None
+        self._line_fence: Fence | None = None
         self._line_start = 0
         self._pending = ""
 
@@ -254,7 +212,7 @@ class StreamSplitter:
             break
         return segments
 
-    def _fence_at_end(self, text: str) -> _Fence | None:
+    def _fence_at_end(self, text: str) -> Fence | None:
         tail = text[self._line_start :]
         return _state_at_last_line(self._line_fence, tail)[0]
 

@@ -5,7 +5,9 @@ Notification ``text`` and section blocks only understand mrkdwn (``*bold*``, ``_
 markdown-it-py (CommonMark plus GFM tables and strikethrough) and the syntax tree rendered
 here, so code spans and code blocks are never reformatted and nothing is matched by guesswork.
 ``&``, ``<`` and ``>`` are escaped everywhere, code included, because that is how Slack
-stores message text (it shows ``&lt;`` in a code block as ``<``).
+stores message text (it shows ``&lt;`` in a code block as ``<``); so the model cannot write
+``<!channel>`` or ``<@U…>``, and ``@here`` in its prose is broken (``safe_text``). Only
+``http``, ``https`` and ``mailto`` links become links; any other shows as its label and target.
 """
 
 from __future__ import annotations
@@ -19,6 +21,12 @@ from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
 from bot.slack_output.markdown_split import slack_length
+from bot.slack_output.safe_text import (
+    ZERO_WIDTH_SPACE,
+    allowed_link,
+    escape_control_characters,
+    escape_mrkdwn,
+)
 
 __all__ = ["SECTION_TEXT_LIMIT", "plain_preview", "to_mrkdwn"]
 
@@ -28,7 +36,6 @@ _PARSER = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethro
 _GRAPHEME = regex.compile(r"\X")
 _LIST_INDENT = "    "
 _BACKTICK_RUN = re.compile(r"(?<=``)(?=`)")
-_ZERO_WIDTH_SPACE = "\u200b"
 _ELLIPSIS = "…"
 _FENCE_CLOSE = "\n```"
 
@@ -69,13 +76,9 @@ def _preview_cut(text: str, room: int) -> int:
     return cut
 
 
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _code_block(code: str) -> str:
     """A ``` block; a zero-width space breaks inner ``` runs, which mrkdwn cannot nest."""
-    return f"```\n{_BACKTICK_RUN.sub(_ZERO_WIDTH_SPACE, _escape(code))}\n```"
+    return f"```\n{_BACKTICK_RUN.sub(ZERO_WIDTH_SPACE, escape_control_characters(code))}\n```"
 
 
 def _blocks(nodes: Sequence[SyntaxTreeNode], separator: str) -> str:
@@ -100,7 +103,7 @@ def _block(node: SyntaxTreeNode) -> str:
         case "hr":
             return "———"
         case _:
-            return _escape(node.content.rstrip("\n"))
+            return escape_mrkdwn(node.content.rstrip("\n"))
 
 
 def _list(node: SyntaxTreeNode) -> str:
@@ -131,9 +134,9 @@ def _inline(nodes: Sequence[SyntaxTreeNode], *, bold: bool = False, plain: bool 
     for node in nodes:
         match node.type:
             case "text":
-                out.append(_escape(node.content))
+                out.append(escape_mrkdwn(node.content))
             case "code_inline":
-                code = _escape(node.content)
+                code = escape_control_characters(node.content)
                 out.append(code if plain else f"`{code}`")
             case "softbreak":
                 out.append(" " if plain else "\n")
@@ -147,7 +150,7 @@ def _inline(nodes: Sequence[SyntaxTreeNode], *, bold: bool = False, plain: bool 
             case "link" | "image":
                 out.append(_link(node, bold=bold, plain=plain))
             case _:
-                out.append(_escape(node.content))
+                out.append(escape_mrkdwn(node.content))
     return "".join(out)
 
 
@@ -159,10 +162,14 @@ def _emphasis(kind: str, inner: str, *, drop: bool) -> str:
 
 
 def _link(node: SyntaxTreeNode, *, bold: bool, plain: bool) -> str:
-    """``<url|label>``; an image becomes a link to it, labelled with its alt text."""
-    url = _escape(str(node.attrs.get("src" if node.type == "image" else "href", "")))
+    """``<url|label>``; an image becomes a link to it, labelled with its alt text. A target
+    that is not ``http``, ``https`` or ``mailto`` stays text: Slack would read ``<!channel|x>``
+    as a broadcast."""
+    target = str(node.attrs.get("src" if node.type == "image" else "href", ""))
+    linked = allowed_link(target)
+    url = escape_control_characters(target) if linked else escape_mrkdwn(target)
     label = _inline(node.children, bold=bold, plain=plain)
-    if plain:
+    if plain or not linked:
         return url if label in ("", url) else f"{label} ({url})"
     return f"<{url}>" if label in ("", url) else f"<{url}|{label}>"
 

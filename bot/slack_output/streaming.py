@@ -11,6 +11,9 @@ message, one send per interval), plus one status call: never one per token.
 Past 12,000 characters the answer continues in follow-up messages in the same thread, cut by
 ``StreamSplitter`` at paragraph or code-block boundaries with fences closed and reopened. The
 last message of a complete answer carries the feedback buttons.
+
+The model's text reaches Slack only through ``MarkdownEscaper``, so nothing it writes can
+notify a channel, ping a person or link anywhere but ``http``, ``https`` and ``mailto``.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from bot.slack_output.message_writers import (
     SlackSupport,
     UpdatedMessage,
 )
+from bot.slack_output.safe_text import MarkdownEscaper, without_broadcasts
 from bot.slack_output.slack_calls import PER_MESSAGE_STREAM_REFUSALS, UNSUPPORTED, call_slack
 
 __all__ = ["THINKING_STATUS", "SlackReplies", "StreamingReply"]
@@ -123,9 +127,14 @@ class SlackReplies:
             log.info("assistant status not shown: %s", exc.error)
 
     async def post_notice(self, *, channel: str, thread_ts: str, text: str) -> str:
-        """A short message in the thread (failures, notes); returns its ts."""
+        """A short message in the thread (failures, notes); returns its ts. ``text`` is the
+        bot's mrkdwn, with anything foreign in it escaped by whoever built it."""
         data = await call_slack(
-            self.client, "chat.postMessage", channel=channel, thread_ts=thread_ts, text=text
+            self.client,
+            "chat.postMessage",
+            channel=channel,
+            thread_ts=thread_ts,
+            text=without_broadcasts(text),
         )
         return str(data["ts"])
 
@@ -153,8 +162,8 @@ class SlackReplies:
 class StreamingReply:
     """One answer being written. ``append`` as text arrives, then ``finish`` or ``interrupt``.
 
-    ``text`` is the whole answer as the model wrote it; ``ts`` is its first message and
-    ``messages`` all of them.
+    ``text`` is the whole answer as the model wrote it (what Slack shows is escaped);
+    ``ts`` is its first message and ``messages`` all of them.
     """
 
     def __init__(
@@ -169,6 +178,7 @@ class StreamingReply:
         self._status = status
         self._on_messages = on_messages
         self.messages: tuple[str, ...] = ()
+        self._escaper = MarkdownEscaper()
         self._splitter = StreamSplitter()
         self._writer: MessageWriter | None = None
         self._pending = ""  # Markdown of the current message not yet sent to Slack
@@ -178,7 +188,7 @@ class StreamingReply:
 
     async def append(self, delta: str) -> None:
         self.text += delta
-        await self._apply(self._splitter.feed(delta))
+        await self._apply(self._splitter.feed(self._escaper.feed(delta)))
         writer = self._writer
         if writer is None or self._replies.clock() - self._last_send >= self._replies.interval(
             writer
@@ -196,11 +206,11 @@ class StreamingReply:
             return None
         marked = f"\n\n_{notice}_"
         self.text += marked
-        await self._apply(self._splitter.feed(marked))
+        await self._apply(self._splitter.feed(self._escaper.feed(marked)))
         return await self._end(feedback=False)
 
     async def _end(self, *, feedback: bool) -> str | None:
-        await self._apply(self._splitter.finish())
+        await self._apply([*self._splitter.feed(self._escaper.finish()), *self._splitter.finish()])
         self._settle_status()
         if self._writer is None and not self._pending:
             return self.ts

@@ -12,6 +12,7 @@ from __future__ import annotations
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackDeliveryError
+from bot.slack_output.safe_text import without_broadcasts
 from bot.slack_output.slack_calls import call_slack
 
 CHANNEL_UNREACHABLE = frozenset({"not_in_channel", "channel_not_found"})
@@ -31,6 +32,7 @@ class UserNotes:
     async def tell(self, *, channel: str, user_id: str, text: str) -> str:
         """Show ``text`` to ``user_id`` only: ephemeral in ``channel`` when the bot may post
         there, else in the bot's DM. Returns the conversation it went to."""
+        text = without_broadcasts(text)
         try:
             await call_slack(
                 self._client, "chat.postEphemeral", channel=channel, user=user_id, text=text

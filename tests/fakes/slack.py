@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +95,15 @@ class FakeSlack(Served):
             timeout,
             lambda: f"expected {count} calls to {method}, got {len(self.calls_to(method))}",
         )
+
+    async def wait_until(
+        self,
+        predicate: Callable[[], bool],
+        what: str,
+        timeout: float = 5.0,  # noqa: ASYNC109 - as wait_for_calls
+    ) -> None:
+        """Return once ``predicate()`` holds after some call; ``what`` names it on a timeout."""
+        await self._arrivals.wait_until(predicate, timeout, lambda: f"expected {what}")
 
     def fail(
         self,
