@@ -8,6 +8,8 @@ from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+MIB = 1024 * 1024
+
 
 class ByteBudget:
     """At most ``capacity`` bytes held at once. Waiters are served first come, first served, so
@@ -41,7 +43,7 @@ class ByteBudget:
             self._release(nbytes)
 
     async def _acquire(self, nbytes: int) -> None:
-        if not self._waiters and self._in_use + nbytes <= self.capacity:
+        if nbytes == 0 or (not self._waiters and self._in_use + nbytes <= self.capacity):
             self._in_use += nbytes
             return
         entry = (nbytes, asyncio.get_running_loop().create_future())
