@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.byte_budget import MIB, ByteBudget
 from bot.config import Settings
 from bot.conversations.catch_up import CatchUp
 from bot.conversations.channel_settings import ChannelSettingsService
@@ -27,7 +28,7 @@ from bot.conversations.edits import TurnEdits
 from bot.conversations.locks_pg import thread_locks_for
 from bot.conversations.service import INBOX_KIND, AnswerPolicy, ConversationService
 from bot.conversations.tokens import TokenCounter
-from bot.conversations.vision import ImageInputs
+from bot.conversations.vision import AttachmentLimits, ImageInputs
 from bot.images.service import ImageService
 from bot.inbox import Inbox
 from bot.listeners import register_listeners
@@ -100,7 +101,15 @@ def build_services(settings: Settings) -> Services:
             answer_max_tokens=settings.answer_max_tokens,
         ),
         catch_up=CatchUp(sessions, SlackThreadReader(slack), counter),
-        images_in=ImageInputs(downloads, settings.vision_models.split(",")),
+        images_in=ImageInputs(
+            downloads,
+            settings.vision_models.split(","),
+            limits=AttachmentLimits(
+                max_images=settings.max_images_per_message,
+                max_bytes=settings.max_attachment_mb_per_message * MIB,
+                in_flight=ByteBudget(settings.max_attachment_mb_in_flight * MIB),
+            ),
+        ),
         locks=thread_locks_for(engine),
         metrics=metrics,
     )
