@@ -62,7 +62,8 @@ class ImageSource(Protocol):
 @dataclass(frozen=True)
 class AttachmentLimits:
     """How much of a message's images the bot takes: ``max_images`` and ``max_bytes`` per
-    message, and ``in_flight``, the process's budget of image bytes held at once."""
+    message, and ``in_flight``, the process's budget of image bytes being downloaded and
+    encoded at once."""
 
     max_images: int
     max_bytes: int
