@@ -189,6 +189,26 @@ VARIABLES: tuple[Variable, ...] = (
         "models (e.g. `llava,qwen2.5-vl` or an Azure deployment name). Others get text only.",
     ),
     Variable(
+        "MAX_IMAGES_PER_MESSAGE",
+        _positive_int,
+        "4",
+        "Images the model is shown from one message; the user is told which were skipped.",
+    ),
+    Variable(
+        "MAX_ATTACHMENT_MB_PER_MESSAGE",
+        _positive_int,
+        "32",
+        "MiB of images taken from one message, each also capped at OpenAI's 20 MiB; base64 "
+        "adds a third, and 32 keeps the request under OpenAI's 50 MB.",
+    ),
+    Variable(
+        "MAX_ATTACHMENT_MB_IN_FLIGHT",
+        _positive_int,
+        "200",
+        "MiB of images one process holds at once; further downloads wait for room. "
+        "At least `MAX_ATTACHMENT_MB_PER_MESSAGE`.",
+    ),
+    Variable(
         "OPENAI_CONNECT_TIMEOUT", _positive_float, "5", "Seconds to connect to the model server."
     ),
     Variable(
@@ -244,6 +264,9 @@ class Settings:
     model_context_tokens: int
     answer_max_tokens: int
     vision_models: str
+    max_images_per_message: int
+    max_attachment_mb_per_message: int
+    max_attachment_mb_in_flight: int
     openai_connect_timeout: float
     openai_read_timeout: float
     openai_stream_idle_timeout: float
@@ -284,6 +307,12 @@ class Settings:
                 "SLACK_SIGNING_SECRET",
                 "is required in HTTP mode (or set SLACK_APP_TOKEN to use Socket Mode); "
                 f"copy it from Basic Information → App Credentials on {_APP_PAGE}",
+            )
+        if settings.max_attachment_mb_in_flight < settings.max_attachment_mb_per_message:
+            raise ConfigError(
+                "MAX_ATTACHMENT_MB_IN_FLIGHT",
+                "must be at least MAX_ATTACHMENT_MB_PER_MESSAGE, or one message's images "
+                "could never be held at once",
             )
         return settings
 

@@ -12,7 +12,8 @@ each (``openai_api/_transport.py`` and ``slack_output``), so callers catch only 
     │   ├── ModelStreamInterrupted   the stream broke after some text; carries ``partial_text``
     │   └── ModelStatusError         any other HTTP error status, with OpenAI's code and message
     ├── SlackDeliveryError           Slack refused (``ok: false``) or was unreachable (``request_failed``)
-    └── SlackFileError               a shared file could not (or may not) be downloaded
+    ├── SlackFileError               a shared file could not (or may not) be downloaded
+    └── DownloadRefused              a capped image download got no image within its limit
 """
 
 from __future__ import annotations
@@ -100,6 +101,17 @@ class SlackDeliveryError(BotError):
 
 class SlackFileError(BotError):
     """A file shared in Slack could not be downloaded, or lives on a host the token never goes to."""
+
+
+class DownloadRefused(BotError):
+    """A capped image download (``bot.http_download``) got something other than an image within
+    its limit: another status (a redirect included: none is followed), another content type,
+    more bytes than allowed, or an address the bot may not fetch from. ``code`` says which."""
+
+    def __init__(self, message: str, *, code: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
 
 
 def describe_error(error: BaseException) -> str:

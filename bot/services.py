@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.background import BackgroundTasks
+from bot.byte_budget import MIB, ByteBudget
 from bot.config import Settings
 from bot.conversations.answer import AnswerRunner
 from bot.conversations.catch_up import CatchUp
@@ -26,7 +27,7 @@ from bot.conversations.locks_pg import thread_locks_for
 from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
-from bot.conversations.vision import ImageInputs
+from bot.conversations.vision import AttachmentLimits, ImageInputs
 from bot.images.service import ImageService
 from bot.inbox import Inbox
 from bot.metrics import Metrics, SlackErrorCounter
@@ -122,7 +123,15 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 answer_max_tokens=settings.answer_max_tokens,
             ),
             catch_up=CatchUp(sessions, SlackThreadReader(slack), counter),
-            images_in=ImageInputs(downloads, settings.vision_models.split(",")),
+            images_in=ImageInputs(
+                downloads,
+                settings.vision_models.split(","),
+                limits=AttachmentLimits(
+                    max_images=settings.max_images_per_message,
+                    max_bytes=settings.max_attachment_mb_per_message * MIB,
+                    in_flight=ByteBudget(settings.max_attachment_mb_in_flight * MIB),
+                ),
+            ),
         )
         conversations = ConversationService(
             prompts=prompts,

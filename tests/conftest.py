@@ -5,6 +5,7 @@ served over HTTP on 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -113,6 +114,10 @@ class RunningBot:
         return await self.http.post(
             "/slack/events", content=body, headers={**signed, **(headers or {})}
         )
+
+    async def background_done(self) -> None:
+        """Wait for the work that follows an acknowledgement (an /imagine, a thank-you)."""
+        await self.server.services.tasks.drain(time.monotonic() + 5)
 
     async def close(self) -> None:
         await self.http.aclose()

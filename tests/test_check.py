@@ -8,6 +8,8 @@ import socket
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.fakes.bot_env import bot_env
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
@@ -43,15 +45,33 @@ async def test_good_configuration_is_all_ok(
     assert "Traceback" not in err
 
 
-async def test_missing_variable_is_one_line_naming_it_and_exit_2(
-    fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str, tmp_path: Path
+@pytest.mark.parametrize(
+    ("change", "variable"),
+    [
+        ({"OPENAI_API_KEY": None}, "OPENAI_API_KEY"),
+        # An in-flight budget smaller than one message's images could never hold them.
+        ({"MAX_ATTACHMENT_MB_IN_FLIGHT": "16"}, "MAX_ATTACHMENT_MB_IN_FLIGHT"),
+    ],
+    ids=["missing", "inconsistent"],
+)
+async def test_bad_configuration_is_one_line_naming_the_variable_and_exit_2(
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+    sqlite_url: str,
+    tmp_path: Path,
+    change: dict[str, str | None],
+    variable: str,
 ) -> None:
     env = bot_env(fake_slack, fake_openai, sqlite_url)
-    del env["OPENAI_API_KEY"]
+    for name, value in change.items():
+        if value is None:
+            del env[name]
+        else:
+            env[name] = value
     code, out, err = await _check(tmp_path, env)
     assert code == 2
     [line] = err.splitlines()
-    assert line.startswith("Configuration error: OPENAI_API_KEY") and out == ""
+    assert line.startswith(f"Configuration error: {variable}") and out == ""
 
 
 async def test_wrong_slack_token_fails_with_the_fix(

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from bot.byte_budget import MIB, ByteBudget
 from bot.conversations.tokens import base_model_name
 from bot.conversations.values import IncomingFile
 from bot.errors import BotError
@@ -23,7 +24,7 @@ from bot.slack_output.safe_text import escape_mrkdwn
 log = logging.getLogger(__name__)
 
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-MAX_IMAGE_BYTES = 20 * 1024 * 1024  # OpenAI's per-image limit
+MAX_IMAGE_BYTES = 20 * MIB  # OpenAI's per-image limit
 
 _VISION_PREFIXES = (
     "gpt-4o",
@@ -66,6 +67,21 @@ class ImageSource(Protocol):
 
 
 @dataclass(frozen=True)
+class AttachmentLimits:
+    """How much of a message's images the bot takes: ``max_images`` and ``max_bytes`` per
+    message, and ``in_flight``, the process's budget of image bytes being downloaded and
+    encoded at once."""
+
+    max_images: int
+    max_bytes: int
+    in_flight: ByteBudget
+
+    def __post_init__(self) -> None:
+        if self.max_bytes > self.in_flight.capacity:
+            raise ValueError("a message's images must fit in the in-flight budget")
+
+
+@dataclass(frozen=True)
 class UserContent:
     """The newest user message for the model, and notes (mrkdwn) for the person who sent it."""
 
@@ -77,9 +93,16 @@ class UserContent:
 
 
 class ImageInputs:
-    def __init__(self, source: ImageSource, extra_vision_models: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        source: ImageSource,
+        extra_vision_models: Iterable[str] = (),
+        *,
+        limits: AttachmentLimits,
+    ) -> None:
         self._source = source
         self._extra = tuple(extra_vision_models)
+        self._limits = limits
 
     async def user_content(
         self, text: str, files: Sequence[IncomingFile], model: str
@@ -97,25 +120,63 @@ class ImageInputs:
                 f"The model `{escape_mrkdwn(model)}` can't see images, so I ignored the attached image(s)."
             )
             return UserContent(plain, tuple(notes))
+        chosen = self._within_limits(images, notes)
         parts: list[ContentPart] = []
-        for image in images:
-            part = await self._image_part(image, notes)
-            if part is not None:
-                parts.append(part)
+        # One hold for the whole message: a message never waits for room while holding some.
+        async with self._limits.in_flight.hold(sum(size for _, size in chosen)):
+            for image, size in chosen:
+                part = await self._image_part(image, size, notes)
+                if part is not None:
+                    parts.append(part)
         if not parts:
             return UserContent(plain, tuple(notes))
         content: list[ContentPart] = [{"type": "text", "text": text}, *parts] if text else parts
         return UserContent({"role": "user", "content": content}, tuple(notes))
 
-    async def _image_part(self, image: IncomingFile, notes: list[str]) -> ImagePart | None:
-        if image.size > MAX_IMAGE_BYTES:
-            notes.append(f"{_shown(image)} is larger than 20 MB, so I skipped it.")
-            return None
+    def _within_limits(
+        self, images: Sequence[IncomingFile], notes: list[str]
+    ) -> list[tuple[IncomingFile, int]]:
+        """The images to download, each with the bytes it may take (the size Slack gave);
+        a note for each one skipped."""
+        limits = self._limits
+        room = limits.max_bytes
+        chosen: list[tuple[IncomingFile, int]] = []
+        over_total: list[IncomingFile] = []
+        for image in images[: limits.max_images]:
+            if image.size > MAX_IMAGE_BYTES:
+                notes.append(f"{_shown(image)} is larger than 20 MB, so I skipped it.")
+                continue
+            size = image.size or min(MAX_IMAGE_BYTES, room)  # no size given: the most it may be
+            if not 0 < size <= room:
+                over_total.append(image)
+                continue
+            room -= size
+            chosen.append((image, size))
+        over_count = images[limits.max_images :]
+        if over_count:
+            notes.append(
+                f"I look at {limits.max_images} images per message at most, "
+                f"so I skipped {_names(over_count)}."
+            )
+        if over_total:
+            notes.append(
+                f"Images may add up to {limits.max_bytes / MIB:g} MB per message, "
+                f"so I skipped {_names(over_total)}."
+            )
+        return chosen
+
+    async def _image_part(
+        self, image: IncomingFile, size: int, notes: list[str]
+    ) -> ImagePart | None:
         try:
-            data = await self._source.download_image(image.url_private, MAX_IMAGE_BYTES)
+            data = await self._source.download_image(image.url_private, size)
         except BotError as exc:
             log.warning("could not download an attached image: %s", exc)
             notes.append(f"I couldn't open {_shown(image)} from Slack, so I answered without it.")
             return None
-        url = f"data:{image.mimetype};base64,{base64.b64encode(data).decode('ascii')}"
+        url = f"data:{image.mimetype};base64," + base64.b64encode(data).decode("ascii")
         return {"type": "image_url", "image_url": {"url": url}}
+
+
+def _names(files: Sequence[IncomingFile]) -> str:
+    return ", ".join(_shown(f) if f.name else f.id for f in files)

@@ -14,6 +14,7 @@ import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse
 
 from bot.errors import (
+    DownloadRefused,
     ModelContextTooLong,
     ModelError,
     ModelRateLimited,
@@ -22,7 +23,9 @@ from bot.errors import (
     ModelTimeout,
     ModelUnavailable,
 )
+from bot.http_download import fetch_image
 
+from .image_hosts import refuse_private_address
 from .retry_after import retry_after_seconds
 
 _AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com")
@@ -91,8 +94,12 @@ def _parse_error_body(body: bytes) -> tuple[str, str | None, str | None]:
     )
 
 
-def _too_large(max_bytes: int) -> ModelError:
-    return ModelError(f"image larger than {max_bytes} bytes", code="image_too_large")
+def _download_refused(refusal: DownloadRefused, what: str) -> ModelError:
+    """A refused image download; an error status of the image host is retried like the API's."""
+    message = f"image download refused on {what}: {refusal}"
+    if refusal.status is not None:
+        return ModelStatusError(message, status=refusal.status, code=refusal.code)
+    return ModelError(message, code=refusal.code)
 
 
 def _shorten(text: str) -> str:
@@ -223,25 +230,21 @@ class ApiConnection:
             yield event.data
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:
-        """GET an absolute URL without our credentials, refusing bodies over ``max_bytes``."""
+        """GET an image URL the server returned: without our credentials, following no
+        redirect, only ``image/*``, at most ``max_bytes``, and never from a non-public address
+        unless the model server itself is there."""
         parsed = httpx.URL(url)
         if parsed.scheme not in ("http", "https"):
             raise malformed_response(f"image URL scheme {parsed.scheme!r} is not http(s)")
-        what = f"GET {parsed.host}{parsed.path}"
+        what = f"GET {parsed.host}{parsed.path}"  # never the query: it may be a signed token
         with _converting_errors(what, self._on_error):
-            async with self._http.stream("GET", parsed, follow_redirects=True) as response:
-                if response.is_error:
-                    await response.aread()
-                    self._raise_for_status(response)
-                declared = response.headers.get("content-length", "")
-                if declared.isdigit() and int(declared) > max_bytes:
-                    raise _too_large(max_bytes)
-                data = bytearray()
-                async for chunk in response.aiter_bytes():
-                    data += chunk
-                    if len(data) > max_bytes:
-                        raise _too_large(max_bytes)
-        return bytes(data)
+            try:
+                await refuse_private_address(parsed, self._http.base_url.host)
+                return await fetch_image(self._http, parsed, max_bytes=max_bytes)
+            except DownloadRefused as exc:
+                error = _download_refused(exc, what)
+                self._on_error(error)
+                raise error from exc
 
     def _raise_for_status(self, response: httpx.Response) -> None:
         if response.is_error:

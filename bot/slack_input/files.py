@@ -8,7 +8,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from bot.errors import SlackFileError
+from bot.errors import DownloadRefused, SlackFileError
+from bot.http_download import fetch_image
 
 _SLACK_FILE_HOSTS = frozenset({"files.slack.com", "slack-files.com"})
 
@@ -49,16 +50,8 @@ class SlackFileDownloader:
             raise SlackFileError("not a Slack file host")
         headers = {"Authorization": f"Bearer {self._token}"}
         try:
-            async with self._client.stream("GET", url, headers=headers) as response:
-                if response.status_code != 200:
-                    raise SlackFileError(f"download answered HTTP {response.status_code}")
-                if not response.headers.get("content-type", "").startswith("image/"):
-                    raise SlackFileError("download did not return an image")
-                data = bytearray()
-                async for chunk in response.aiter_bytes():
-                    data.extend(chunk)
-                    if len(data) > max_bytes:
-                        raise SlackFileError("file larger than the limit")
+            return await fetch_image(self._client, url, max_bytes=max_bytes, headers=headers)
+        except DownloadRefused as exc:
+            raise SlackFileError(str(exc)) from exc
         except httpx.HTTPError as exc:
             raise SlackFileError(f"download failed: {type(exc).__name__}") from exc
-        return bytes(data)

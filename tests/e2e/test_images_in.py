@@ -151,3 +151,58 @@ async def test_vision_models_setting_opts_an_unknown_model_in(
     content = fake_openai.chat_requests()[0]["messages"][-1]["content"]
     assert [part["type"] for part in content] == ["text", "image_url"]
     assert content[1]["image_url"]["url"].startswith("data:image/webp;base64,")
+
+
+def _data_urls(request: dict[str, Any]) -> list[str]:
+    content = request["messages"][-1]["content"]
+    return [part["image_url"]["url"] for part in content if part["type"] == "image_url"]
+
+
+async def test_at_most_four_images_per_message_reach_the_model_and_the_rest_are_named(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    pngs = {f"p{i}.png": make_png(20 + i) for i in range(1, 7)}
+    files = [
+        _file(name, "image/png", fake_slack.add_file(name, png, "image/png"), len(png))
+        for name, png in pngs.items()
+    ]
+    fake_openai.script_chat(Reply("Four of them."))
+    root = await _mention_with(bot, fake_slack, "compare these", *files)
+
+    [request] = fake_openai.chat_requests()
+    sent = list(pngs.values())[:4]
+    assert _data_urls(request) == [
+        f"data:image/png;base64,{base64.b64encode(p).decode()}" for p in sent
+    ]
+    assert len(fake_slack.downloads) == 4  # the skipped ones are not even fetched
+    [note, _answer] = fake_slack.thread("C0001", root)
+    assert "I look at 4 images per message at most, so I skipped p5.png, p6.png." in (
+        note.visible_text()
+    )
+
+
+async def test_ten_images_of_20_mb_are_capped_by_count_and_by_total_bytes(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    size = 20 * 1024 * 1024
+    head = make_png(5)  # each file is this PNG padded with zeros, made as it is served
+    files = [
+        _file(name, "image/png", fake_slack.add_file(name, head, "image/png", size=size), size)
+        for name in (f"big{i}.png" for i in range(1, 11))
+    ]
+    fake_openai.script_chat(Reply("Looked at one."))
+    root = await _mention_with(bot, fake_slack, "all of these", *files)
+
+    [request] = fake_openai.chat_requests()
+    [url] = _data_urls(request)  # 20 MB of the 32 MB per message: the next one would not fit
+    encoded = url.removeprefix("data:image/png;base64,")
+    assert len(encoded) == 4 * -(-size // 3)
+    assert base64.b64decode(encoded[:64]).startswith(head[:48])
+    assert len(fake_slack.downloads) == 1
+    [note, answer] = fake_slack.thread("C0001", root)
+    text = note.visible_text()
+    assert "I look at 4 images per message at most, so I skipped big5.png, big6.png" in text
+    assert "Images may add up to 32 MB per message, so I skipped big2.png, big3.png, big4.png" in (
+        text
+    )
+    assert answer.visible_text().startswith("Looked at one.")

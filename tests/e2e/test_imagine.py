@@ -67,7 +67,7 @@ async def _imagine(bot: RunningBot, text: str, channel_id: str = "C0001") -> str
 async def _settled(bot: RunningBot, fake_slack: FakeSlack, method: str) -> None:
     """Wait for the last Slack call of a request, then for its bookkeeping to finish."""
     await fake_slack.wait_for_calls(method, 1)
-    await bot.server.services.tasks.drain(time.monotonic() + 5)
+    await bot.background_done()
 
 
 async def _rows(database_url: str) -> list[ImageRequest]:

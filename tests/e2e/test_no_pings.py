@@ -3,7 +3,6 @@ notify a channel, ping a person or link outside the web and mail, on any path to
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import pytest
@@ -101,7 +100,7 @@ async def test_an_imagine_prompt_never_pings_in_the_ack_the_file_comment_or_the_
         command_body("/imagine", prompt, channel_id=channel), content_type=FORM
     )
     await fake_slack.wait_for_calls("files.completeUploadExternal", 1)
-    await bot.server.services.tasks.drain(time.monotonic() + 5)
+    await bot.background_done()
 
     ack: dict[str, Any] = response.json()
     assert "<@U0USER>" in sequences_sent(fake_slack.calls)  # the comment names who asked

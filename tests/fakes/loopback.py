@@ -27,16 +27,18 @@ class Served:
 
 
 class LoopbackServer:
-    """Serves ``app`` on 127.0.0.1 with a port the OS picks, so tests never collide."""
+    """Serves ``app`` on 127.0.0.1 (or another loopback ``host``) with a port the OS picks, so
+    tests never collide."""
 
-    def __init__(self, app: web.Application) -> None:
+    def __init__(self, app: web.Application, host: str = "127.0.0.1") -> None:
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        self._host = host
         self.root_url = ""
 
     async def start(self) -> str:
         """Start listening and return the root URL, e.g. ``http://127.0.0.1:41234``."""
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, self._host, 0)
         await site.start()
         host, port = self._runner.addresses[0][:2]
         self.root_url = f"http://{host}:{port}"

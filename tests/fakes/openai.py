@@ -23,6 +23,7 @@ from tests.fakes.png import make_png
 
 CHAT_PATH = "/v1/chat/completions"
 IMAGES_PATH = "/v1/images/generations"
+_MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
 @dataclass
@@ -76,11 +77,13 @@ class Cut:
 
 @dataclass
 class ImageReply:
-    """Real PNGs; ``count`` defaults to the request's ``n``; ``as_url`` serves them by URL."""
+    """Real PNGs; ``count`` defaults to the request's ``n``; ``as_url`` serves them by URL;
+    ``url`` answers with that URL instead (an image kept somewhere else)."""
 
     count: int | None = None
     revised_prompt: str | None = "A detailed rendering of the requested scene."
     as_url: bool = False
+    url: str | None = None
 
 
 @dataclass
@@ -116,7 +119,8 @@ class FakeOpenAI(Served):
         self._ids = itertools.count(1)
         self._arrivals = Arrivals()
         self._stopping = asyncio.Event()
-        app = web.Application()
+        # Requests with images are large: aiohttp would refuse anything over 1 MiB.
+        app = web.Application(client_max_size=_MAX_REQUEST_BYTES)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
         self._server = LoopbackServer(app)
 
@@ -270,7 +274,9 @@ class FakeOpenAI(Served):
     def _image_item(self, behaviour: ImageReply) -> dict[str, str]:
         png = make_png(seed=next(self._ids))
         item: dict[str, str] = {}
-        if behaviour.as_url:
+        if behaviour.url is not None:
+            item["url"] = behaviour.url
+        elif behaviour.as_url:
             name = f"img-{len(self._files) + 1}"
             self._files[name] = png
             item["url"] = f"{self._server.root_url}/files/{name}.png"

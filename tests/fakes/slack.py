@@ -7,6 +7,7 @@ what a person would see.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections import defaultdict, deque
@@ -25,6 +26,7 @@ __all__ = ["FakeMessage", "FakeSlack", "FakeUpload", "SlackCall"]
 
 # Arguments Slack takes as JSON inside a form field; recorded decoded.
 _JSON_FIELDS = {"blocks", "attachments", "files", "view", "chunks", "metadata", "prompts"}
+_PADDING_CHUNK = 1024 * 1024
 
 
 @dataclass
@@ -66,6 +68,8 @@ class FakeSlack(Served):
         self._failures: defaultdict[str, deque[_ScriptedFailure]] = defaultdict(deque)
         self._removed: set[str] = set()
         self._arrivals = Arrivals()
+        self.downloads: list[str] = []  # file ids, in the order their downloads arrived
+        self._download_gate: asyncio.Event | None = None
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
@@ -133,9 +137,28 @@ class FakeSlack(Served):
             key = (channel, str(message.get("thread_ts") or message["ts"]))
             self._workspace.threads.setdefault(key, []).append(message)
 
-    def add_file(self, name: str, data: bytes, mimetype: str) -> str:
-        """Host a file someone shared; returns its ``url_private`` (needs the bot token)."""
-        return self._workspace.files.add(name, data, mimetype).url_private
+    def add_file(self, name: str, data: bytes, mimetype: str, size: int | None = None) -> str:
+        """Host a file someone shared; returns its ``url_private`` (needs the bot token). With
+        ``size``, the file is ``data`` padded with zeros to ``size`` bytes as it is served, so a
+        large file costs the test no memory."""
+        padding = 0 if size is None else size - len(data)
+        return self._workspace.files.add(name, data, mimetype, padding).url_private
+
+    def hold_downloads(self) -> asyncio.Event:
+        """From now on a file download, once it has arrived, waits until the event is set."""
+        self._download_gate = asyncio.Event()
+        return self._download_gate
+
+    async def wait_for_downloads(
+        self,
+        count: int,
+        timeout: float = 5.0,  # noqa: ASYNC109 - the shared contract names it so
+    ) -> None:
+        await self._arrivals.wait_until(
+            lambda: len(self.downloads) >= count,
+            timeout,
+            lambda: f"expected {count} file downloads, got {len(self.downloads)}",
+        )
 
     def thread(self, channel: str, thread_ts: str) -> list[FakeMessage]:
         """The bot's messages in one thread, oldest first."""
@@ -192,10 +215,24 @@ class FakeSlack(Served):
         if _bearer(request) != self.token:
             raise web.HTTPFound(f"/signin?redir={request.path}")
         file_id = request.match_info["team_file"].rpartition("-")[2]
+        self.downloads.append(file_id)
+        await self._arrivals.notify()
+        if self._download_gate is not None:
+            await self._download_gate.wait()
         hosted = self._workspace.files.hosted_file(file_id)
         if hosted is None:
             return web.Response(status=404, text="Not Found")
-        return web.Response(body=hosted.data, content_type=hosted.mimetype)
+        if not hosted.padding:
+            return web.Response(body=hosted.data, content_type=hosted.mimetype)
+        response = web.StreamResponse(headers={"Content-Type": hosted.mimetype})
+        response.content_length = hosted.size
+        await response.prepare(request)
+        await response.write(hosted.data)
+        zeros = bytes(_PADDING_CHUNK)
+        for start in range(0, hosted.padding, _PADDING_CHUNK):
+            await response.write(zeros[: min(_PADDING_CHUNK, hosted.padding - start)])
+        await response.write_eof()
+        return response
 
     async def _signin_page(self, request: web.Request) -> web.Response:
         return web.Response(

@@ -30,13 +30,19 @@ class FakeUpload:
 
 @dataclass
 class HostedFile:
-    """A file someone shared in Slack (``add_file``), downloadable with the bot token."""
+    """A file someone shared in Slack (``add_file``), downloadable with the bot token. A large
+    one is ``data`` followed by ``padding`` zero bytes, made only while it is served."""
 
     file_id: str
     name: str
     data: bytes
     mimetype: str
     url_private: str
+    padding: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.data) + self.padding
 
 
 class SlackFiles:
@@ -55,9 +61,10 @@ class SlackFiles:
             "files.info": self._file_info,
         }
 
-    def add(self, name: str, data: bytes, mimetype: str) -> HostedFile:
+    def add(self, name: str, data: bytes, mimetype: str, padding: int = 0) -> HostedFile:
         file_id = f"F{next(self._ids):08d}"
-        hosted = HostedFile(file_id, name, data, mimetype, self._private_url(file_id, name))
+        url = self._private_url(file_id, name)
+        hosted = HostedFile(file_id, name, data, mimetype, url, padding)
         self.files[file_id] = hosted
         return hosted
 
@@ -124,6 +131,6 @@ class SlackFiles:
             "name": hosted.name,
             "title": hosted.name,
             "mimetype": hosted.mimetype,
-            "size": len(hosted.data),
+            "size": hosted.size,
         }
         return {"file": {**info, "url_private": hosted.url_private}}

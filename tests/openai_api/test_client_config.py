@@ -42,14 +42,19 @@ async def test_other_servers_get_bearer_only(base_url: str) -> None:
     assert request.headers["Authorization"] == "Bearer azure-key"
 
 
+# A public address written as a literal: the download guard resolves hosts, and tests have no DNS.
+BLOB_HOST = "20.60.0.1"
+PNG_TYPE = {"Content-Type": "image/png"}
+
+
 async def test_image_downloads_carry_no_azure_credentials_or_query() -> None:
     seen: list[httpx.Request] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        if request.url.host == "blob.example":
-            return httpx.Response(200, content=b"\x89PNG image bytes")
-        return httpx.Response(200, json={"data": [{"url": "https://blob.example/i.png?sig=s"}]})
+        if request.url.host == BLOB_HOST:
+            return httpx.Response(200, content=b"\x89PNG image bytes", headers=PNG_TYPE)
+        return httpx.Response(200, json={"data": [{"url": f"https://{BLOB_HOST}/i.png?sig=s"}]})
 
     client = OpenAIClient(
         "https://res.openai.azure.com/openai/v1?api-version=preview",
@@ -64,5 +69,5 @@ async def test_image_downloads_carry_no_azure_credentials_or_query() -> None:
     assert image.data == b"\x89PNG image bytes"
     generate, download = seen
     assert generate.headers["X-Secret-Header"] == "x"
-    assert str(download.url) == "https://blob.example/i.png?sig=s"
+    assert str(download.url) == f"https://{BLOB_HOST}/i.png?sig=s"
     assert {"api-key", "authorization", "x-secret-header"}.isdisjoint(download.headers.keys())
