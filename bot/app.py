@@ -31,7 +31,7 @@ from bot.conversations.vision import ImageInputs
 from bot.images.service import ImageService
 from bot.inbox import Inbox
 from bot.listeners import register_listeners
-from bot.metrics import CONTENT_TYPE, Metrics, SlackErrorCounter
+from bot.metrics import Metrics, SlackErrorCounter
 from bot.migrate import database_revision, head_revision
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
@@ -172,7 +172,7 @@ class BotServer:
             app.router.add_post(EVENTS_PATH, self._slack_events)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
-        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/metrics", self.services.metrics.handler)
         return app
 
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
@@ -247,8 +247,3 @@ class BotServer:
             log.warning("database at migration %s, code expects %s", revision, self._schema_head)
             return web.json_response({"status": "migrations pending"}, status=503)
         return web.json_response({"status": "ready"})
-
-    async def _metrics(self, _request: web.Request) -> web.Response:
-        return web.Response(
-            body=self.services.metrics.render(), headers={"Content-Type": CONTENT_TYPE}
-        )
