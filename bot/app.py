@@ -14,7 +14,6 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.config import Settings
 from bot.listeners import register_listeners
-from bot.metrics import CONTENT_TYPE
 from bot.migrate import database_revision, head_revision
 from bot.reference import new_reference_id
 from bot.services import Services, open_services
@@ -70,7 +69,7 @@ class BotServer:
             app.router.add_post(EVENTS_PATH, self._slack_events)
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
-        app.router.add_get("/metrics", self._metrics)
+        app.router.add_get("/metrics", self.services.metrics.handler)
         return app
 
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
@@ -149,8 +148,3 @@ class BotServer:
             log.warning("database at migration %s, code expects %s", revision, self._schema_head)
             return web.json_response({"status": "migrations pending"}, status=503)
         return web.json_response({"status": "ready"})
-
-    async def _metrics(self, _request: web.Request) -> web.Response:
-        return web.Response(
-            body=self.services.metrics.render(), headers={"Content-Type": CONTENT_TYPE}
-        )

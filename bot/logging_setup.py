@@ -49,17 +49,20 @@ class TextFormatter(logging.Formatter):
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line. Extras keep their JSON types, so log pipelines can sum a
+    ``duration_ms`` or filter on a flag; values JSON has no type for are written as text."""
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),
-            **{k: str(v) for k, v in _extras(record).items()},
+            **_extras(record),
         }
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
-        return scrub(json.dumps(entry, ensure_ascii=False))
+        return scrub(json.dumps(entry, ensure_ascii=False, default=str))
 
 
 def configure_logging(level: str, fmt: str) -> None:

@@ -1,8 +1,11 @@
 """Prometheus metrics for one process, served at ``GET /metrics``.
 
 Each :class:`Metrics` owns its own ``CollectorRegistry`` (no module-level global), so several
-bots in one test process never share counters. Instrumented code calls the small methods
-below; only this module knows metric names.
+bots in one test process never share counters. Besides our ``slackbot_*`` series it carries the
+standard process, platform and GC collectors that dashboards and alerts expect, and it is served
+by prometheus_client's own aiohttp handler (text or OpenMetrics by ``Accept``, gzip by
+``Accept-Encoding``). Instrumented code calls the small methods below; only this module knows
+metric names. Labels are codes and outcomes, never user ids or message text.
 """
 
 from __future__ import annotations
@@ -10,22 +13,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from aiohttp.typedefs import Handler
 from prometheus_client import (
-    CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
     Gauge,
+    GCCollector,
     Histogram,
-    generate_latest,
+    PlatformCollector,
+    ProcessCollector,
 )
+from prometheus_client.aiohttp import make_aiohttp_handler
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
 from bot.errors import ModelError
-
-CONTENT_TYPE = CONTENT_TYPE_LATEST
 
 # Slack waits 3 s for an acknowledgement; the budget is 25 ms at p99.
 _ACK_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
@@ -37,6 +41,10 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
+        ProcessCollector(registry=r)
+        PlatformCollector(registry=r)
+        GCCollector(registry=r)
+        self.handler: Handler = make_aiohttp_handler(r)
         self._received = Counter(
             "slackbot_deliveries_received",
             "Deliveries the inbox recorded or dropped as duplicates.",
@@ -107,9 +115,6 @@ class Metrics:
 
     def slack_error(self, code: str) -> None:
         self._slack_errors.labels(code).inc()
-
-    def render(self) -> bytes:
-        return generate_latest(self.registry)
 
 
 class SlackErrorCounter(AsyncRetryHandler):

@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
@@ -129,7 +131,8 @@ def test_logged_text_cannot_forge_a_log_line() -> None:
     assert "RuntimeError: boom" in stream.getvalue()
 
 
-def test_json_format_is_one_parsable_object_per_line_with_extras_and_no_tokens() -> None:
+def _json_lines(write: Callable[[logging.Logger], None]) -> list[dict[str, Any]]:
+    """What ``write`` logs, formatted by JsonFormatter and parsed back line by line."""
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
@@ -137,18 +140,34 @@ def test_json_format_is_one_parsable_object_per_line_with_extras_and_no_tokens()
     logger.addHandler(handler)
     logger.propagate = False
     try:
+        write(logger)
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = True
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_format_is_one_parsable_object_per_line_with_extras_and_no_tokens() -> None:
+    def write(logger: logging.Logger) -> None:
         logger.warning("answer failed with xoxb-123-secret", extra={"reference_id": "ref-1"})
         try:
             raise RuntimeError("boom")
         except RuntimeError:
             logger.exception("delivery failed", extra={"reference_id": "ref-2"})
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = True
-    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+
+    first, second = _json_lines(write)
     assert first["level"] == "warning" and first["reference_id"] == "ref-1"
     assert "xoxb-123-secret" not in first["message"]
     assert second["reference_id"] == "ref-2" and "RuntimeError: boom" in second["exception"]
+
+
+def test_json_extras_keep_their_types() -> None:
+    extra = {"duration_ms": 12, "ratio": 0.25, "retried": True, "lease": None, "db": Path("/x")}
+    [line] = _json_lines(lambda logger: logger.warning("answered slowly", extra=extra))
+    assert line["duration_ms"] == 12 and type(line["duration_ms"]) is int
+    assert line["ratio"] == 0.25
+    assert line["retried"] is True and line["lease"] is None
+    assert line["db"] == "/x", "what JSON has no type for is written as text"
 
 
 def test_log_format_json_installs_the_json_formatter(root_logger: logging.Logger) -> None:

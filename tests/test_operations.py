@@ -94,6 +94,8 @@ async def test_metrics_move_after_a_conversation(
     assert after[("slackbot_openai_errors_total", (("code", "server_overloaded"),))] == 1
     assert after[("slackbot_slack_errors_total", (("code", "unknown_method"),))] == 1
     assert after[("slackbot_answers_in_flight", ())] == 0
+    label_values = {value for _, labels in after for _, value in labels}
+    assert not [v for v in label_values if "U0USER" in v or "count me" in v], "no user data"
 
 
 async def test_each_bot_counts_only_its_own_work(make_settings: SettingsFactory) -> None:
