@@ -21,12 +21,17 @@ def free_port() -> int:
 
 
 class BotProcess:
-    """Started with ``env`` in ``workdir`` (so no developer ``.env`` is read); logs to a file."""
+    """Started with ``env`` in ``workdir`` (so no developer ``.env`` is read); logs to a file.
+    ``prefix`` goes before the command (``taskset --cpu-list N``, which execs the bot: same pid).
+    """
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], workdir: Path, prefix: list[str], name: str = "bot"
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "bot.log"
+        self.log_path = workdir / f"{name}.log"
+        self._prefix = prefix
         self._env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(REPO),
@@ -44,6 +49,7 @@ class BotProcess:
     async def start(self, within_s: float = 60.0) -> None:
         with self.log_path.open("wb") as log:
             self._process = await asyncio.create_subprocess_exec(
+                *self._prefix,
                 sys.executable,
                 "-m",
                 "bot",
