@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
+_ERROR_RECORD = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ")  # the bot's text log format
 
 
 def free_port() -> int:
@@ -78,6 +80,11 @@ class BotProcess:
                 await asyncio.sleep(0.1)
         tail = self.log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"the bot did not become ready; its log ends:\n{tail}")
+
+    def error_lines(self) -> list[str]:
+        """The records of the bot's log at ERROR or above."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if _ERROR_RECORD.match(line)]
 
     def memory_kb(self, field: str) -> int:
         """``VmHWM`` (peak resident set) or ``VmRSS`` from /proc, in kB."""

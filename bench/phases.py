@@ -37,6 +37,7 @@ class RunResult:
     slack_calls_per_answer: dict[str, float]  # per method, over the whole run
     model_requests_per_answer: float
     conversations_replies: int  # Slack reads to rebuild history: there should be none
+    bot_log_errors: list[str]  # the bots' ERROR lines (their logs go with the run's directory)
 
 
 class _Rig:
@@ -114,6 +115,7 @@ async def run(
         idle_rss_kb = max(bot.memory_kb("VmRSS") for bot in rig.bots)
         idle_cores = await rig.idle_cores()
         results = [await rig.phase(spec) for spec in phases]
+        errors = [line for bot in rig.bots for line in bot.error_lines()]
     answers = max(1, rig.slack.answers)
     return RunResult(
         label=label,
@@ -125,6 +127,7 @@ async def run(
         slack_calls_per_answer={m: n / answers for m, n in sorted(rig.slack.methods.items())},
         model_requests_per_answer=len(rig.openai.chat_requests()) / answers,
         conversations_replies=rig.slack.methods["conversations.replies"],
+        bot_log_errors=errors,
     )
 
 

@@ -59,6 +59,7 @@ def render_run(run: RunResult) -> str:
         f"Per answer over the run: Slack {per_method}; "
         f"model requests {run.model_requests_per_answer:.2f}.",
         *_busy_fakes(run.phases),
+        *_errors(run.bot_log_errors),
     ]
     return "\n".join([*lines, ""])
 
@@ -71,6 +72,12 @@ def _busy_fakes(phases: list[PhaseResult]) -> list[str]:
         f"Note: the fakes and driver kept more than {BUSY_CORE:.0%} of a core busy at "
         f"{', '.join(busy)}: there the load generator may be what limits the figures."
     ]
+
+
+def _errors(lines: list[str]) -> list[str]:
+    if not lines:
+        return ["Bot logs: no errors."]
+    return [f"Bot logs: {len(lines)} error lines; the first: `{lines[0][:300]}`"]
 
 
 def render_budgets(budgets: list[Budget]) -> str:

@@ -66,6 +66,7 @@ def _assert_every_delivery_answered_and_measured(run: dict[str, Any]) -> None:
         assert phase["peak_rss_mb"] > 0
     assert run["model_requests_per_answer"] == 1.0
     assert run["conversations_replies"] == 0
+    assert run["bot_log_errors"] == []
 
 
 def test_bench_runs_at_a_tiny_size_and_prints_its_table(tmp_path: Path) -> None:
