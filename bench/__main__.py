@@ -1,10 +1,8 @@
 """``python -m bench``: the real bot against fake Slack and fake OpenAI, measured against the
-budgets of DESIGN §7. Everything runs on 127.0.0.1, is bounded in count and time, and stops
-by itself."""
+budgets of DESIGN §7 (``--help`` for what it runs)."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import multiprocessing
 import os
@@ -12,126 +10,48 @@ import platform
 import signal
 import sys
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
+from bench import budgets
+from bench.cli import parse_options
 from bench.databases import SQLITE_URL, postgres_database
-from bench.options import BenchOptions, ReplyShape
-from bench.phases import DatabaseRun, run_database
-from bench.report import render_budgets, render_run
-
-QUICK = BenchOptions(
-    duration_s=1.0,
-    concurrency=(10, 100),
-    concurrent_reply=ReplyShape(ttft_s=0.5, tokens=20, tokens_per_s=10),
-)
+from bench.measure import PhaseSpec, at_once, sustained
+from bench.options import BenchOptions
+from bench.phases import RunResult, run
+from bench.pinning import available_cpus
+from bench.report import render_budgets, render_run, to_json
 
 
-def _ints(text: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in text.split(","))
+def _phases(options: BenchOptions) -> list[PhaseSpec]:
+    rates = [sustained(rate, options.duration_s, options.reply) for rate in options.rates]
+    bursts = [at_once(threads, options.at_once_reply) for threads in options.at_once]
+    return [*rates, *bursts]
 
 
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(","))
+def _two_process_phases(options: BenchOptions) -> list[PhaseSpec]:
+    return [sustained(r, options.duration_s, options.reply) for r in options.two_process_rates]
 
 
-def parse_options(argv: list[str] | None) -> BenchOptions:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument(
-        "--quick", action="store_true", help="a short run (1 s per rate, 10 and 100 at once)"
-    )
-    parser.add_argument(
-        "--rates", type=_ints, help="deliveries per second to measure acks at (default 50,100,200)"
-    )
-    parser.add_argument(
-        "--duration", type=float, help="seconds of deliveries at each rate (default 5)"
-    )
-    parser.add_argument(
-        "--ttft", type=float, help="the model's time to first token, s (default 0.3)"
-    )
-    parser.add_argument("--tokens", type=int, help="tokens per answer (default 40)")
-    parser.add_argument(
-        "--tokens-per-s", type=float, help="the model's tokens per second (default 50)"
-    )
-    parser.add_argument(
-        "--concurrency", type=_ints, help="conversations streaming at once (default 10,100,1000)"
-    )
-    parser.add_argument(
-        "--concurrent-ttft",
-        type=float,
-        help="time to first token in the concurrency runs, s (default 1)",
-    )
-    parser.add_argument(
-        "--concurrent-tokens",
-        type=int,
-        help="tokens per answer in the concurrency runs (default 60)",
-    )
-    parser.add_argument(
-        "--concurrent-tokens-per-s",
-        type=float,
-        help="tokens per second in the concurrency runs (default 10)",
-    )
-    parser.add_argument(
-        "--burst-rate",
-        type=int,
-        help="deliveries per second that start the concurrency runs (default 500)",
-    )
-    parser.add_argument(
-        "--databases", type=_words, help="sqlite, postgresql or both (default sqlite,postgresql)"
-    )
-    parser.add_argument(
-        "--postgres-url", help="a PostgreSQL database to create the benchmark's database beside"
-    )
-    parser.add_argument(
-        "--phase-timeout", type=float, help="seconds to wait for a phase's answers (default 60)"
-    )
-    parser.add_argument(
-        "--bot-log-level",
-        choices=["debug", "info", "warning", "error"],
-        help="the bot's LOG_LEVEL (default info)",
-    )
-    args = parser.parse_args(argv)
-    unknown = set(args.databases or ()) - {"sqlite", "postgresql"}
-    if unknown:
-        parser.error(f"--databases: unknown {', '.join(sorted(unknown))}")
-    base = QUICK if args.quick else BenchOptions()
-    reply = base.reply
-    reply = ReplyShape(
-        args.ttft if args.ttft is not None else reply.ttft_s,
-        args.tokens or reply.tokens,
-        args.tokens_per_s or reply.tokens_per_s,
-    )
-    concurrent = base.concurrent_reply
-    concurrent = ReplyShape(
-        args.concurrent_ttft if args.concurrent_ttft is not None else concurrent.ttft_s,
-        args.concurrent_tokens or concurrent.tokens,
-        args.concurrent_tokens_per_s or concurrent.tokens_per_s,
-    )
-    given = {
-        "rates": args.rates,
-        "duration_s": args.duration,
-        "concurrency": args.concurrency,
-        "burst_rate": args.burst_rate,
-        "databases": args.databases,
-        "postgres_url": args.postgres_url,
-        "phase_timeout_s": args.phase_timeout,
-        "bot_log_level": args.bot_log_level,
-    }
-    overrides = {name: value for name, value in given.items() if value is not None}
-    return replace(base, reply=reply, concurrent_reply=concurrent, **overrides)
+async def run_all(options: BenchOptions) -> list[RunResult]:
+    cpus = available_cpus()
+    runs: list[RunResult] = []
 
+    def done(result: RunResult) -> None:
+        runs.append(result)
+        print(render_run(result), flush=True)
 
-async def run(options: BenchOptions) -> list[DatabaseRun]:
-    runs = []
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         for database in options.databases:
             if database == "sqlite":
-                runs.append(await run_database("SQLite", SQLITE_URL, options, pool))
-            else:
+                done(await run("SQLite", SQLITE_URL, 1, _phases(options), options, pool, cpus))
+                continue
+            async with postgres_database(options.postgres_url) as url:
+                done(await run("PostgreSQL", url, 1, _phases(options), options, pool, cpus))
+            if options.two_process_rates:
                 async with postgres_database(options.postgres_url) as url:
-                    runs.append(await run_database("PostgreSQL", url, options, pool))
-            print(render_run(runs[-1]), flush=True)
+                    label, phases = "PostgreSQL, 2 processes", _two_process_phases(options)
+                    done(await run(label, url, 2, phases, options, pool, cpus))
     return runs
 
 
@@ -143,18 +63,29 @@ def machine() -> str:
     )
     return (
         f"{os.cpu_count()} CPUs, {memory_kb / 1024**2:.0f} GB RAM, {platform.platform()}, "
-        f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.1f} at start"
+        f"Python {platform.python_version()}"
     )
+
+
+def _load() -> str:
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    # SIGTERM unwinds like Ctrl-C, so the bot subprocess and the PostgreSQL database go too.
+    # SIGTERM unwinds like Ctrl-C, so the bot subprocesses and the PostgreSQL databases go too.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    print(f"Machine: {machine()}", flush=True)
+    at_start = _load()
+    print(f"Machine: {machine()}; load average {at_start} at start", flush=True)
     print(f"Options: {options}\n", flush=True)
-    runs = asyncio.run(run(options))
-    print(render_budgets(runs, options))
+    runs = asyncio.run(run_all(options))
+    checked = budgets.check(runs)
+    print(render_budgets(checked))
+    at_end = _load()
+    print(f"Load average at end: {at_end}")
+    if options.json_path is not None:
+        where = f"{machine()}; load average {at_start} at start, {at_end} at end"
+        options.json_path.write_text(to_json(where, options, runs, checked))
     return 0
 
 

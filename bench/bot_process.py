@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 import aiohttp
 
 REPO = Path(__file__).resolve().parent.parent
+_ERROR_RECORD = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) ")  # the bot's text log format
 
 
 def free_port() -> int:
@@ -21,12 +23,17 @@ def free_port() -> int:
 
 
 class BotProcess:
-    """Started with ``env`` in ``workdir`` (so no developer ``.env`` is read); logs to a file."""
+    """Started with ``env`` in ``workdir`` (so no developer ``.env`` is read); logs to a file.
+    ``prefix`` goes before the command (``taskset --cpu-list N``, which execs the bot: same pid).
+    """
 
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
+    def __init__(
+        self, env: dict[str, str], workdir: Path, prefix: list[str], name: str = "bot"
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log_path = workdir / "bot.log"
+        self.log_path = workdir / f"{name}.log"
+        self._prefix = prefix
         self._env = {
             "PATH": os.environ.get("PATH", ""),
             "PYTHONPATH": str(REPO),
@@ -44,6 +51,7 @@ class BotProcess:
     async def start(self, within_s: float = 60.0) -> None:
         with self.log_path.open("wb") as log:
             self._process = await asyncio.create_subprocess_exec(
+                *self._prefix,
                 sys.executable,
                 "-m",
                 "bot",
@@ -72,6 +80,11 @@ class BotProcess:
                 await asyncio.sleep(0.1)
         tail = self.log_path.read_text(errors="replace")[-2000:]
         raise RuntimeError(f"the bot did not become ready; its log ends:\n{tail}")
+
+    def error_lines(self) -> list[str]:
+        """The records of the bot's log at ERROR or above."""
+        lines = self.log_path.read_text(errors="replace").splitlines()
+        return [line for line in lines if _ERROR_RECORD.match(line)]
 
     def memory_kb(self, field: str) -> int:
         """``VmHWM`` (peak resident set) or ``VmRSS`` from /proc, in kB."""

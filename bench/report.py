@@ -1,133 +1,102 @@
-"""The table: percentiles, answers, memory and calls per answer, with ✓/✗ against DESIGN §7."""
+"""The output: a Markdown table per run, the budgets marked met or missed, and the same as
+JSON for machines."""
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
+import json
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
 
+from bench.budgets import Budget
+from bench.measure import PhaseResult
 from bench.options import BenchOptions
-from bench.phases import DatabaseRun
+from bench.phases import RunResult
 
-ACK_P99_BUDGET_MS = 25.0
-ACK_BUDGET_RATE = 100
-OWN_LATENCY_BUDGET_MS = 50.0
-RSS_BUDGET_MB = 300.0
-STREAM_CONCURRENCY = 1000
-FLUSH_INTERVAL_S = 0.5  # DESIGN §7: Slack calls bounded by a throttle, not one per token
+BUSY_CORE = 0.9  # past this share of a core the fakes and driver may be what limits a phase
 
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """Nearest-rank percentile; NaN for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
-
-
-def _ms(seconds: float) -> str:
-    return "–" if math.isnan(seconds) else f"{seconds * 1000:.1f}"
-
-
-def _mb(kb: int) -> float:
-    return kb / 1024
-
-
-def _mark(ok: bool) -> str:
-    return "✓" if ok else "✗"
+_COLUMNS: list[tuple[str, Callable[[PhaseResult], str]]] = [
+    ("phase", lambda p: p.phase),
+    ("sent", lambda p: str(p.sent)),
+    ("acked 200", lambda p: str(p.acked)),
+    ("acks > 3 s", lambda p: str(p.acks_past_3s)),
+    ("ack p50 ms", lambda p: _num(p.ack_p50_ms)),
+    ("ack p95 ms", lambda p: _num(p.ack_p95_ms)),
+    ("ack p99 ms", lambda p: _num(p.ack_p99_ms)),
+    ("answered", lambda p: str(p.answered)),
+    ("answers/s", lambda p: _num(p.answers_per_s, 0)),
+    ("own first text p50 ms", lambda p: _num(p.own_first_text_p50_ms)),
+    ("beyond model p50 ms", lambda p: _num(p.beyond_model_p50_ms)),
+    ("bot CPU ms/answer", lambda p: _num(p.bot_cpu_ms_per_answer)),
+    ("bot CPU", lambda p: f"{p.bot_cores:.0%}"),
+    ("fakes+driver CPU", lambda p: f"{p.fakes_cores:.0%}"),
+    ("Slack calls/answer", lambda p: _num(p.slack_calls_per_answer, 2)),
+    ("peak streams", lambda p: str(p.peak_open_streams)),
+    ("peak RSS MB", lambda p: f"{p.peak_rss_mb:.0f}"),
+]
 
 
-def render_run(run: DatabaseRun) -> str:
-    lines = [f"### {run.label}", "", *_rate_table(run), "", *_concurrency_table(run), ""]
-    return "\n".join([*lines, *_calls(run), ""])
+def _num(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
 
 
-def render_budgets(runs: list[DatabaseRun], options: BenchOptions) -> str:
-    return "\n".join(["### Budgets (DESIGN §7)", "", *_budgets(runs, options)])
-
-
-def _rate_table(run: DatabaseRun) -> list[str]:
+def render_run(run: RunResult) -> str:
     rows = [
-        "| deliveries/s | sent | acked 200 | ack p50 ms | ack p95 ms | ack p99 ms "
-        "| answered | own first text p50 ms | own first text p99 ms | bot CPU |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| " + " | ".join(name for name, _ in _COLUMNS) + " |",
+        "|---" + "|---:" * (len(_COLUMNS) - 1) + "|",
+        *("| " + " | ".join(cell(p) for _, cell in _COLUMNS) + " |" for p in run.phases),
     ]
-    for phase in run.rates:
-        acks = [s.ack_s for s in phase.sent if s.status == 200]
-        rows.append(
-            f"| {phase.rate} | {len(phase.sent)} | {len(acks)} | {_ms(percentile(acks, 50))} "
-            f"| {_ms(percentile(acks, 95))} | {_ms(percentile(acks, 99))} | {phase.answered} "
-            f"| {_ms(percentile(phase.own_latency_s, 50))} "
-            f"| {_ms(percentile(phase.own_latency_s, 99))} | {phase.bot_cpu:.0%} |"
-        )
-    return rows
-
-
-def _concurrency_table(run: DatabaseRun) -> list[str]:
-    rows = [
-        "| conversations at once | answered | peak open streams | all answered after s "
-        "| peak RSS MB |",
-        "|---:|---:|---:|---:|---:|",
+    per_method = ", ".join(f"{m} {n:.2f}" for m, n in run.slack_calls_per_answer.items())
+    lines = [
+        f"### {run.label}",
+        "",
+        f"CPUs: {run.pinning}.",
+        "",
+        *rows,
+        "",
+        f"Idle (after warm-up): RSS {run.idle_rss_mb:.0f} MB, bot CPU {run.idle_bot_cores:.1%}; "
+        f"peak RSS {max((p.peak_rss_mb for p in run.phases), default=run.idle_rss_mb):.0f} MB.",
+        f"Per answer over the run: Slack {per_method}; "
+        f"model requests {run.model_requests_per_answer:.2f}.",
+        *_busy_fakes(run.phases),
+        *_errors(run.bot_log_errors),
     ]
-    for level in run.concurrency:
-        rows.append(
-            f"| {level.conversations} | {level.answered} | {level.peak_open_streams} "
-            f"| {level.all_answered_s:.1f} | {_mb(level.peak_rss_kb):.0f} |"
-        )
-    rows.append(f"\nRSS after warm-up: {_mb(run.idle_rss_kb):.0f} MB.")
-    return rows
+    return "\n".join([*lines, ""])
 
 
-def _calls(run: DatabaseRun) -> list[str]:
-    answers = max(1, run.answers)
-    per_method = ", ".join(
-        f"{method} {count / answers:.2f}" for method, count in sorted(run.slack_calls.items())
-    )
+def _busy_fakes(phases: list[PhaseResult]) -> list[str]:
+    busy = [p.phase for p in phases if p.fakes_cores > BUSY_CORE]
+    if not busy:
+        return []
     return [
-        f"Per answer ({run.answers} answers): Slack {per_method}; "
-        f"model requests {run.model_requests / answers:.2f}.",
+        f"Note: the fakes and driver kept more than {BUSY_CORE:.0%} of a core busy at "
+        f"{', '.join(busy)}: there the load generator may be what limits the figures."
     ]
 
 
-def _budgets(runs: list[DatabaseRun], options: BenchOptions) -> list[str]:
-    stream_s = max(options.reply.stream_s, options.concurrent_reply.stream_s)
-    call_bound = 2 + math.ceil(stream_s / FLUSH_INTERVAL_S)
-    lines = []
-    if STREAM_CONCURRENCY not in options.concurrency:
-        lines.append(f"- (not run) {STREAM_CONCURRENCY} streams at once: add it to --concurrency")
-    for run in runs:
-        at_rate = [p for p in run.rates if p.rate == ACK_BUDGET_RATE]
-        if at_rate:
-            acks = [s.ack_s for s in at_rate[0].sent if s.status == 200]
-            ack_p99 = percentile(acks, 99) * 1000
-            ok = len(acks) == len(at_rate[0].sent) and ack_p99 <= ACK_P99_BUDGET_MS
-            lines.append(
-                f"- {_mark(ok)} {run.label}: ack p99 {ack_p99:.1f} ms at {ACK_BUDGET_RATE}/s "
-                f"(≤ {ACK_P99_BUDGET_MS:.0f} ms)"
-            )
-            own = percentile(at_rate[0].own_latency_s, 50) * 1000
-            lines.append(
-                f"- {_mark(own <= OWN_LATENCY_BUDGET_MS)} {run.label}: own latency to first "
-                f"text, median {own:.1f} ms at {ACK_BUDGET_RATE}/s (≤ {OWN_LATENCY_BUDGET_MS:.0f} ms)"
-            )
-        for level in run.concurrency:
-            if level.conversations == STREAM_CONCURRENCY:
-                ok = (
-                    level.answered == level.conversations
-                    and _mb(level.peak_rss_kb) <= RSS_BUDGET_MB
-                )
-                lines.append(
-                    f"- {_mark(ok)} {run.label}: {level.answered}/{level.conversations} "
-                    f"streams answered, peak RSS {_mb(level.peak_rss_kb):.0f} MB "
-                    f"(all, ≤ {RSS_BUDGET_MB:.0f} MB)"
-                )
-        answers = max(1, run.answers)
-        slack_calls = sum(n for m, n in run.slack_calls.items() if m.startswith("chat."))
-        per_answer = slack_calls / answers
-        lines.append(
-            f"- {_mark(per_answer <= call_bound)} {run.label}: {per_answer:.2f} chat.* calls "
-            f"per answer (≤ {call_bound}: start, stop and one per {FLUSH_INTERVAL_S} s "
-            f"of a {stream_s:.1f} s stream)"
-        )
-        replies = run.slack_calls["conversations.replies"]
-        lines.append(f"- {_mark(replies == 0)} {run.label}: {replies} conversations.replies calls")
-    return lines
+def _errors(lines: list[str]) -> list[str]:
+    if not lines:
+        return ["Bot logs: no errors."]
+    return [f"Bot logs: {len(lines)} error lines; the first: `{lines[0][:300]}`"]
+
+
+def render_budgets(budgets: list[Budget]) -> str:
+    mark = {True: "✓ met", False: "✗ missed", None: "– not run"}
+    rows = [
+        "| budget | run | measured | limit | |",
+        "|---|---|---|---|---|",
+        *(f"| {b.figure} | {b.run} | {b.measured} | {b.limit} | {mark[b.met]} |" for b in budgets),
+    ]
+    return "\n".join(["### Budgets (DESIGN §7)", "", *rows, ""])
+
+
+def to_json(
+    machine: str, options: BenchOptions, runs: list[RunResult], budgets: list[Budget]
+) -> str:
+    document: dict[str, Any] = {
+        "machine": machine,
+        "options": asdict(options),
+        "runs": [asdict(run) for run in runs],
+        "budgets": [asdict(budget) for budget in budgets],
+    }
+    return json.dumps(document, indent=2, default=str, ensure_ascii=False)

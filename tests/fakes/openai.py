@@ -32,6 +32,8 @@ class RecordedRequest:
     path: str
     headers: dict[str, str]
     json: dict[str, Any] | None
+    received_at: float = field(default_factory=time.monotonic)  # once the body was read
+    first_token_at: float | None = None  # time.monotonic() as a stream's first text left
 
 
 @dataclass
@@ -175,9 +177,8 @@ class FakeOpenAI(Served):
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         body = await _json_body(request)
-        self.requests.append(
-            RecordedRequest(request.method, request.path, dict(request.headers), body)
-        )
+        recorded = RecordedRequest(request.method, request.path, dict(request.headers), body)
+        self.requests.append(recorded)
         await self._arrivals.notify()
         if request.method == "GET" and request.path.startswith("/files/"):
             return self._serve_file(request.path.removeprefix("/files/"))
@@ -191,12 +192,14 @@ class FakeOpenAI(Served):
         if body is None:
             return wire.error_response(400, "We could not parse the JSON body of your request.")
         if request.path == CHAT_PATH:
-            return await self._chat(request, body)
+            return await self._chat(request, body, recorded)
         if request.path == IMAGES_PATH:
             return await self._images(request, body)
         return web.json_response(wire.moderation(body, f"modr-fake{next(self._ids)}"))
 
-    async def _chat(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+    async def _chat(
+        self, request: web.Request, body: dict[str, Any], recorded: RecordedRequest
+    ) -> web.StreamResponse:
         invalid = wire.validate_chat(body)
         if invalid is not None:
             return invalid
@@ -210,7 +213,7 @@ class FakeOpenAI(Served):
             return _scripted_error(behaviour)
         if not isinstance(behaviour, Reply | Stall | Cut):
             raise TypeError(f"{behaviour!r} is not a chat behaviour")
-        return await self._answer_chat(request, body, behaviour)
+        return await self._answer_chat(request, body, behaviour, recorded)
 
     async def _take(
         self, script: deque[ChatBehaviour] | deque[ImageBehaviour]
@@ -223,7 +226,11 @@ class FakeOpenAI(Served):
         return True, behaviour
 
     async def _answer_chat(
-        self, request: web.Request, body: dict[str, Any], behaviour: Reply | Stall | Cut
+        self,
+        request: web.Request,
+        body: dict[str, Any],
+        behaviour: Reply | Stall | Cut,
+        recorded: RecordedRequest,
     ) -> web.StreamResponse:
         reply = behaviour if isinstance(behaviour, Reply) else Reply(behaviour.after_text)
         await asyncio.sleep(reply.ttft_s)
@@ -242,8 +249,13 @@ class FakeOpenAI(Served):
         await response.prepare(request)
         stream = wire.ChatStream(completion_id, body)
         try:
-            for event in stream.events(reply.text, reply.chunk_chars, finished=finished):
+            # The role chunk comes first; the one after it carries the first text.
+            for index, event in enumerate(
+                stream.events(reply.text, reply.chunk_chars, finished=finished)
+            ):
                 await response.write(event)
+                if index == 1:
+                    recorded.first_token_at = time.monotonic()
                 await asyncio.sleep(reply.delay_s)
         except ConnectionResetError:
             return response
