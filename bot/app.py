@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.config import Settings
 from bot.listeners import register_listeners
+from bot.listeners.events.fast_intake import FastMessageIntake
 from bot.migrate import database_revision, head_revision
 from bot.reference import new_reference_id
 from bot.services import Services, open_services
@@ -75,6 +76,7 @@ class BotServer:
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
         self._services = await self._stack.enter_async_context(open_services(self.settings))
         self.bolt = build_bolt_app(self.services)
+        self._fast = FastMessageIntake(self.services.slack, self.services.intake)
         # Load the tokenizer before the first message instead of during it.
         await asyncio.to_thread(self.services.counter.preload, [self.settings.openai_model])
         await self.services.inbox.start()
@@ -127,6 +129,9 @@ class BotServer:
             log.warning("malformed request body refused", extra={"bytes": len(body)})
             return web.json_response({"error": "malformed request body"}, status=400)
         try:
+            if self._fast.handles(bolt_request.body):
+                await self._fast.accept(bolt_request.body)
+                return web.Response(status=200)
             return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
         except Exception:
             reference_id = new_reference_id()

@@ -8,9 +8,14 @@ otherwise it waits as ``pending``. A sweep claims pending rows and rows whose le
 because their process died, so nothing acknowledged is left unanswered.
 
 Each attempt ends one of three ways. The handler returns: the row is done (a handler may
-``Work.complete`` it earlier, with what to store in the same transaction). The handler raises: the row is due again after a short delay, up to ``MAX_ATTEMPTS`` (the handler sees
+``Work.complete`` it earlier, with what to store in the same transaction). The handler
+raises: the row is due again after a short delay, up to ``MAX_ATTEMPTS`` (the handler sees
 ``Work.is_last_attempt`` and tells the user on the last). The lease is lost (another process
 took the row over): the work is cancelled and nothing of it is written.
+
+Intake is protected from answering work: deliveries that arrive together share one commit
+(``GroupCommit``), and new work starts only while the event loop keeps up (``LoopLag``);
+otherwise it waits as ``pending`` and the sweep takes it a batch at a time.
 """
 
 from __future__ import annotations
@@ -21,105 +26,25 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import describe_error
+from bot.inbox.work import Completion, Delivery, Handler, LeaseLost, Work
+from bot.loop_lag import LoopLag
 from bot.metrics import Metrics
 from bot.reference import new_reference_id
+from bot.store.group_commit import GroupCommit
 from bot.store.inbox_repo import InboxRepository
 from bot.store.models import InboxItem, InboxStatus
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 3
-UNKNOWN_TS = "?"
-"""Stands in ``Work.reply_ts`` for a message being opened whose ts is not known yet."""
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """What a listener hands the queue: ``text`` is what a person wrote (kept apart so it can
-    be edited or erased in place); ``channel_id``/``message_ts`` name the message it is about."""
-
-    event_id: str
-    team_id: str
-    kind: str
-    payload: str
-    text: str = ""
-    channel_id: str | None = None
-    message_ts: str | None = None
-
-
-class LeaseLost(Exception):
-    """Another process took the work over; this one must stop without writing anything."""
-
-
-Completion = Callable[[AsyncSession], Awaitable[None]]
-"""Written in the transaction that marks the row done, and only if the row is still ours."""
-
-
-@dataclass
-class Work:
-    """One claimed delivery, as its handler sees it, with what the handler may do to it."""
-
-    item_id: int
-    event_id: str
-    kind: str
-    payload: str
-    text: str
-    attempt: int
-    reference_id: str
-    reply_ts: tuple[str, ...]
-    _queue: _Queue = field(repr=False)
-    lease_lost: bool = False
-    completed: bool = False
-
-    @property
-    def is_last_attempt(self) -> bool:
-        return self.attempt >= MAX_ATTEMPTS
-
-    @property
-    def given_up(self) -> bool:
-        """Earlier attempts died with their process as often as allowed: do not try again."""
-        return self.attempt > MAX_ATTEMPTS
-
-    async def set_reply_ts(self, reply_ts: Sequence[str]) -> None:
-        """Remember the messages written so far (``UNKNOWN_TS`` for one being opened), so a
-        takeover can close them instead of leaving a half answer; raises ``LeaseLost``."""
-        if not await self._queue.record_reply(self, " ".join(reply_ts)):
-            self.lease_lost = True
-            raise LeaseLost(self.event_id)
-        self.reply_ts = tuple(reply_ts)
-
-    async def complete(self, completion: Completion) -> None:
-        """Mark the delivery done and write ``completion`` in the same transaction, now (while
-        the handler still holds whatever orders its work); raises ``LeaseLost``."""
-        if not await self._queue.finish(self, InboxStatus.DONE, completion=completion):
-            self.lease_lost = True
-            raise LeaseLost(self.event_id)
-        self.completed = True
-
-
-class _Queue(Protocol):
-    async def record_reply(self, work: Work, reply_ts: str) -> bool: ...
-
-    async def finish(
-        self,
-        work: Work,
-        status: InboxStatus,
-        *,
-        error: str | None = None,
-        retry_at: datetime | None = None,
-        completion: Completion | None = None,
-    ) -> bool: ...
-
-
-Handler = Callable[[Work], Awaitable[None]]
+SWEEP_BATCH = 50
+BACKLOG_SWEEP_SECONDS = 0.05
+"""How soon to look again while deliveries wait for room."""
 
 
 class Inbox:
@@ -132,11 +57,15 @@ class Inbox:
         lease_seconds: float,
         concurrency: int,
         retry_delay_seconds: float = 1.0,
+        lag: LoopLag | None = None,
         owner: str | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
-        self._intake_sessions = intake_sessions or sessions
+        self._intake = GroupCommit(intake_sessions or sessions)
+        self._lag = lag or LoopLag()
+        self._reserved = 0
+        self._backlog = False
         self._handlers = dict(handlers)
         self._lease = timedelta(seconds=lease_seconds)
         self._retry_delay = timedelta(seconds=retry_delay_seconds)
@@ -166,11 +95,15 @@ class Inbox:
 
         ``prepare`` runs in the same transaction first and may say the delivery is not ours.
         """
-        claim = self._accepting and self.in_flight < self._concurrency
-        async with self._intake_sessions.begin() as session:
+
+        claim = self._has_room()
+        if claim:
+            self._reserved += 1  # room for it until it is spawned (the commit may be shared)
+
+        async def record(session: AsyncSession) -> tuple[bool, int | None]:
             if prepare is not None and not await prepare(session):
-                return False
-            item_id = await InboxRepository(session).add(
+                return False, None
+            return True, await InboxRepository(session).add(
                 event_id=delivery.event_id,
                 team_id=delivery.team_id,
                 kind=delivery.kind,
@@ -181,27 +114,44 @@ class Inbox:
                 lease_owner=self.owner if claim else None,
                 lease_expires_at=self._lease_until() if claim else None,
             )
+
+        try:
+            relevant, item_id = await self._intake.run(record)
+        finally:
+            self._reserved -= claim
+        if not relevant:
+            return False
         self._metrics.delivery_received(duplicate=item_id is None)
         if item_id is None:
             log.info("duplicate delivery dropped", extra={"event_id": delivery.event_id})
             return False
-        if claim:
-            self._spawn(
-                Work(
-                    item_id,
-                    delivery.event_id,
-                    delivery.kind,
-                    delivery.payload,
-                    delivery.text,
-                    1,
-                    new_reference_id(),
-                    (),
-                    self,
-                )
-            )
-        else:
+        if not claim:
+            self._backlog = True
             self._wake.set()
+            return True
+        work = Work(
+            item_id,
+            delivery.event_id,
+            delivery.kind,
+            delivery.payload,
+            delivery.text,
+            1,
+            new_reference_id(),
+            (),
+            self,
+        )
+        self._spawn(work)
         return True
+
+    def _has_room(self) -> bool:
+        """Whether new work may start now: the process is not stopping, fewer than
+        ``concurrency`` deliveries are in hand, and the event loop keeps up (a saturated loop
+        would make every acknowledgement wait; the delivery then waits as pending)."""
+        return (
+            self._accepting
+            and self.in_flight + self._reserved < self._concurrency
+            and not self._lag.saturated
+        )
 
     def _spawn(self, work: Work) -> None:
         task = asyncio.create_task(self._run(work), name=f"inbox-{work.item_id}")
@@ -317,9 +267,11 @@ class Inbox:
                 return
 
     async def sweep(self) -> int:
-        """Claim what is due (pending, retrying, or orphaned by a dead process) up to capacity."""
-        room = self._concurrency - self.in_flight
-        if room <= 0 or not self._accepting:
+        """Claim what is due (pending, retrying, or orphaned by a dead process) while there is
+        room, a batch at a time so a backlog starts no faster than the loop keeps up."""
+        room = min(self._concurrency - self.in_flight - self._reserved, SWEEP_BATCH)
+        if room <= 0 or not self._has_room():
+            self._backlog = True
             return 0
         async with self._sessions.begin() as session:
             items = await InboxRepository(session).claim_due(
@@ -329,6 +281,7 @@ class Inbox:
                 limit=room,
             )
             claimed = [self._claimed(item) for item in items]
+        self._backlog = len(claimed) == room
         for work in claimed:
             if work.attempt > 1:
                 log.info("resuming delivery", extra={"event_id": work.event_id})
@@ -350,6 +303,7 @@ class Inbox:
 
     async def start(self, sweep_interval: float | None = None) -> None:
         interval = sweep_interval or min(5.0, self._lease.total_seconds() / 4)
+        self._lag.start()
         self._sweeper = asyncio.create_task(self._sweep_forever(interval), name="inbox-sweeper")
 
     async def _sweep_forever(self, interval: float) -> None:
@@ -362,13 +316,14 @@ class Inbox:
             # asyncio.timeout, not wait_for: on 3.11 wait_for can lose a cancellation that lands
             # as the wait ends, and the sweeper then never stops (shutdown hung).
             with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(interval):
+                async with asyncio.timeout(BACKLOG_SWEEP_SECONDS if self._backlog else interval):
                     await self._wake.wait()
 
     async def stop(self, deadline: float) -> None:
         """Stop taking work; let in-flight work finish until ``deadline`` (``time.monotonic``);
         leave the rest to recovery."""
         self._accepting = False
+        await self._lag.stop()
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):

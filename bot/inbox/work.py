@@ -1,0 +1,97 @@
+"""What the queue hands its handlers: a claimed delivery and what the handler may do to it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.store.models import InboxStatus
+
+MAX_ATTEMPTS = 3
+UNKNOWN_TS = "?"
+"""Stands in ``Work.reply_ts`` for a message being opened whose ts is not known yet."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a listener hands the queue: ``text`` is what a person wrote (kept apart so it can
+    be edited or erased in place); ``channel_id``/``message_ts`` name the message it is about."""
+
+    event_id: str
+    team_id: str
+    kind: str
+    payload: str
+    text: str = ""
+    channel_id: str | None = None
+    message_ts: str | None = None
+
+
+class LeaseLost(Exception):
+    """Another process took the work over; this one must stop without writing anything."""
+
+
+Completion = Callable[[AsyncSession], Awaitable[None]]
+"""Written in the transaction that marks the row done, and only if the row is still ours."""
+
+
+@dataclass
+class Work:
+    """One claimed delivery, as its handler sees it, with what the handler may do to it."""
+
+    item_id: int
+    event_id: str
+    kind: str
+    payload: str
+    text: str
+    attempt: int
+    reference_id: str
+    reply_ts: tuple[str, ...]
+    _queue: _Queue = field(repr=False)
+    lease_lost: bool = False
+    completed: bool = False
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.attempt >= MAX_ATTEMPTS
+
+    @property
+    def given_up(self) -> bool:
+        """Earlier attempts died with their process as often as allowed: do not try again."""
+        return self.attempt > MAX_ATTEMPTS
+
+    async def set_reply_ts(self, reply_ts: Sequence[str]) -> None:
+        """Remember the messages written so far (``UNKNOWN_TS`` for one being opened), so a
+        takeover can close them instead of leaving a half answer; raises ``LeaseLost``."""
+        if not await self._queue.record_reply(self, " ".join(reply_ts)):
+            self.lease_lost = True
+            raise LeaseLost(self.event_id)
+        self.reply_ts = tuple(reply_ts)
+
+    async def complete(self, completion: Completion) -> None:
+        """Mark the delivery done and write ``completion`` in the same transaction, now (while
+        the handler still holds whatever orders its work); raises ``LeaseLost``."""
+        if not await self._queue.finish(self, InboxStatus.DONE, completion=completion):
+            self.lease_lost = True
+            raise LeaseLost(self.event_id)
+        self.completed = True
+
+
+class _Queue(Protocol):
+    async def record_reply(self, work: Work, reply_ts: str) -> bool: ...
+
+    async def finish(
+        self,
+        work: Work,
+        status: InboxStatus,
+        *,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+        completion: Completion | None = None,
+    ) -> bool: ...
+
+
+Handler = Callable[[Work], Awaitable[None]]

@@ -1,0 +1,43 @@
+"""How late the event loop runs what is due: the measure of a saturated process.
+
+A task asks to wake every ``interval`` and notes how late it woke; the lag is a moving average
+of that. While it is above ``limit``, the loop is too busy to take on more answering work
+without making Slack's acknowledgements wait, so new work waits (durably) for a quieter moment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+
+
+class LoopLag:
+    def __init__(self, *, interval: float = 0.01, limit: float = 0.02, smoothing: float = 0.3):
+        self._interval = interval
+        self._limit = limit
+        self._smoothing = smoothing
+        self.lag = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def saturated(self) -> bool:
+        return self.lag > self._limit
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._watch(), name="loop-lag")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _watch(self) -> None:
+        while True:
+            due = time.monotonic() + self._interval
+            await asyncio.sleep(self._interval)
+            late = max(0.0, time.monotonic() - due)
+            self.lag += self._smoothing * (late - self.lag)
