@@ -22,7 +22,7 @@ from bot.conversations.answer import AnswerRunner
 from bot.conversations.catch_up import CatchUp
 from bot.conversations.channel_settings import ChannelSettingsService
 from bot.conversations.edits import TurnEdits
-from bot.conversations.intake import MESSAGE_KIND, MessageIntake
+from bot.conversations.intake import MESSAGE_KIND, MessageIntake, admit_messages
 from bot.conversations.locks_pg import thread_locks_for
 from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
@@ -143,6 +143,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         inbox = Inbox(
             sessions,
             {MESSAGE_KIND: conversations.handle},
+            admitters={MESSAGE_KIND: admit_messages},
             intake_sessions=intake_sessions,
             lease_seconds=settings.inbox_lease_seconds,
             concurrency=settings.worker_concurrency,

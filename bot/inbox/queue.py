@@ -26,12 +26,13 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import describe_error
+from bot.inbox.arrivals import Admit, Arrival, ArrivalWriter
 from bot.inbox.work import Completion, Delivery, Handler, LeaseLost, Work
 from bot.loop_lag import LoopLag
 from bot.metrics import Metrics
@@ -53,6 +54,7 @@ class Inbox:
         sessions: async_sessionmaker[AsyncSession],
         handlers: Mapping[str, Handler],
         *,
+        admitters: Mapping[str, Admit] | None = None,
         intake_sessions: async_sessionmaker[AsyncSession] | None = None,
         lease_seconds: float,
         concurrency: int,
@@ -62,7 +64,9 @@ class Inbox:
         metrics: Metrics | None = None,
     ) -> None:
         self._sessions = sessions
-        self._intake = GroupCommit(intake_sessions or sessions)
+        self._intake = GroupCommit(
+            intake_sessions or sessions, ArrivalWriter(admitters or {}).write
+        )
         self._lag = lag or LoopLag()
         self._reserved = 0
         self._backlog = False
@@ -85,44 +89,24 @@ class Inbox:
     def _lease_until(self) -> datetime:
         return datetime.now(UTC) + self._lease
 
-    async def accept(
-        self,
-        delivery: Delivery,
-        *,
-        prepare: Callable[[AsyncSession], Awaitable[bool]] | None = None,
-    ) -> bool:
-        """Record a delivery durably; returns False for a duplicate or an irrelevant one.
-
-        ``prepare`` runs in the same transaction first and may say the delivery is not ours.
-        """
-
+    async def accept(self, delivery: Delivery) -> bool:
+        """Record a delivery durably; False for a duplicate, or one its kind does not admit."""
         claim = self._has_room()
         if claim:
             self._reserved += 1  # room for it until it is spawned (the commit may be shared)
-
-        async def record(session: AsyncSession) -> tuple[bool, int | None]:
-            if prepare is not None and not await prepare(session):
-                return False, None
-            return True, await InboxRepository(session).add(
-                event_id=delivery.event_id,
-                team_id=delivery.team_id,
-                kind=delivery.kind,
-                payload=delivery.payload,
-                text=delivery.text,
-                channel_id=delivery.channel_id,
-                message_ts=delivery.message_ts,
-                lease_owner=self.owner if claim else None,
-                lease_expires_at=self._lease_until() if claim else None,
-            )
-
+        arrival = Arrival(
+            delivery,
+            self.owner if claim else None,
+            self._lease_until() if claim else None,
+        )
         try:
-            relevant, item_id = await self._intake.run(record)
+            recorded = await self._intake.run(arrival)
         finally:
             self._reserved -= claim
-        if not relevant:
+        if not recorded.admitted:
             return False
-        self._metrics.delivery_received(duplicate=item_id is None)
-        if item_id is None:
+        self._metrics.delivery_received(duplicate=recorded.item_id is None)
+        if recorded.item_id is None:
             log.info("duplicate delivery dropped", extra={"event_id": delivery.event_id})
             return False
         if not claim:
@@ -130,7 +114,7 @@ class Inbox:
             self._wake.set()
             return True
         work = Work(
-            item_id,
+            recorded.item_id,
             delivery.event_id,
             delivery.kind,
             delivery.payload,

@@ -35,6 +35,25 @@ async def insert_ignoring_conflict(
     return None if row is None else int(row[0])
 
 
+async def insert_many_ignoring_conflict(
+    session: AsyncSession,
+    model: type[Base],
+    rows: Sequence[dict[str, Any]],
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """Insert rows in one statement, skipping those a unique constraint says exist; the
+    ``returning`` columns of the rows inserted (in no particular order)."""
+    if not rows:
+        return []
+    statement = _insert(session, model).values(list(rows)).on_conflict_do_nothing()
+    if not returning:
+        await session.execute(statement)
+        return []
+    table = model.__table__
+    result = await session.execute(statement.returning(*(table.c[name] for name in returning)))
+    return [tuple(row) for row in result.all()]
+
+
 async def upsert(
     session: AsyncSession,
     model: type[Base],

@@ -6,11 +6,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store._upsert import insert_ignoring_conflict
+from bot.store._upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
 from bot.store.models import Conversation, Message
+
+ThreadId = tuple[str, str, str]
+"""(team_id, channel_id, thread_ts): one Slack thread, which is one conversation."""
+
+
+@dataclass(frozen=True)
+class NewConversation:
+    thread: ThreadId
+    enterprise_id: str | None
+    kind: str
 
 
 @dataclass(frozen=True)
@@ -34,30 +44,31 @@ class ConversationRepository:
             )
         )
 
-    async def get_or_create(
-        self,
-        *,
-        team_id: str,
-        enterprise_id: str | None,
-        channel_id: str,
-        thread_ts: str,
-        kind: str,
-    ) -> Conversation:
-        await insert_ignoring_conflict(
+    async def ensure(self, new: Sequence[NewConversation]) -> None:
+        """Record conversations in one statement; those that exist are left as they are."""
+        await insert_many_ignoring_conflict(
             self._session,
             Conversation,
-            {
-                "team_id": team_id,
-                "enterprise_id": enterprise_id,
-                "channel_id": channel_id,
-                "thread_ts": thread_ts,
-                "kind": kind,
-                "caught_up": False,
-            },
+            [
+                {
+                    "team_id": c.thread[0],
+                    "enterprise_id": c.enterprise_id,
+                    "channel_id": c.thread[1],
+                    "thread_ts": c.thread[2],
+                    "kind": c.kind,
+                    "caught_up": False,
+                }
+                for c in new
+            ],
         )
-        conversation = await self.get(team_id, channel_id, thread_ts)
-        assert conversation is not None, "inserted or already present"
-        return conversation
+
+    async def existing(self, threads: Sequence[ThreadId]) -> set[ThreadId]:
+        """Which of these threads are conversations (one query)."""
+        columns = (Conversation.team_id, Conversation.channel_id, Conversation.thread_ts)
+        rows = await self._session.execute(
+            select(*columns).where(tuple_(*columns).in_(list(set(threads))))
+        )
+        return {(str(row[0]), str(row[1]), str(row[2])) for row in rows.all()}
 
     async def mark_caught_up(self, conversation: Conversation) -> None:
         conversation.caught_up = True

@@ -1,70 +1,74 @@
-"""Group commit: small write transactions that arrive together share one commit.
+"""Group commit: small writes that arrive together share one transaction.
 
-A burst of deliveries would otherwise queue for one commit (and one fsync) each; here, while a
-transaction is being written, the units that arrive meanwhile wait and then go in the next one,
-together. No timer: a lone unit is written at once. If a shared transaction fails, each of its
-units is tried again alone, so one bad unit never fails the others.
+A burst of deliveries would otherwise queue for one transaction (and one fsync) each; here,
+while a batch is being written, the items that arrive meanwhile wait and then go in the next
+batch, together, written by one function that can use multi-row statements. No timer: a lone
+item is written at once. If a batch fails, each of its items is tried again alone, so one bad
+item never fails the others.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
-from typing import Any, Generic, TypeVar
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 T = TypeVar("T")
-Unit = Callable[[AsyncSession], Awaitable[T]]
+R = TypeVar("R")
+
+WriteBatch = Callable[[AsyncSession, Sequence[T]], Awaitable[Sequence[R]]]
+"""Writes the items in the session and returns one result per item, in order."""
 
 
-class _Pending(Generic[T]):
-    def __init__(self, unit: Unit[T]) -> None:
-        self.unit = unit
-        self.result: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-
-
-class GroupCommit:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], max_units: int = 200) -> None:
+class GroupCommit(Generic[T, R]):
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        write: WriteBatch[T, R],
+        *,
+        max_items: int = 500,
+    ) -> None:
         self._sessions = sessions
-        self._max_units = max_units
-        self._queue: list[_Pending[Any]] = []
+        self._write_batch = write
+        self._max_items = max_items
+        self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
 
-    async def run(self, unit: Unit[T]) -> T:
-        """Run ``unit`` in a transaction (shared with others); its result once committed."""
-        pending = _Pending(unit)
-        self._queue.append(pending)
+    async def run(self, item: T) -> R:
+        """Write ``item`` (in a transaction shared with others); its result once committed."""
+        result: asyncio.Future[R] = asyncio.get_running_loop().create_future()
+        self._queue.append((item, result))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_all(), name="group-commit")
-        return await asyncio.shield(pending.result)
+        # Shielded: a caller that goes away (the request was dropped) does not undo the write.
+        return await asyncio.shield(result)
 
     async def _write_all(self) -> None:
         while self._queue:
-            batch = self._queue[: self._max_units]
-            del self._queue[: self._max_units]
+            batch = self._queue[: self._max_items]
+            del self._queue[: self._max_items]
             try:
-                results = await self._write(batch)
+                results = await self._write([item for item, _ in batch])
             except Exception:
-                await asyncio.gather(*(self._write_alone(p) for p in batch))
+                for item, result in batch:
+                    await self._write_alone(item, result)
                 continue
-            for pending, result in zip(batch, results, strict=True):
-                _settle(pending.result, result)
+            for (_, result), value in zip(batch, results, strict=True):
+                if not result.done():
+                    result.set_result(value)
 
-    async def _write(self, batch: list[_Pending[Any]]) -> list[Any]:
+    async def _write(self, items: Sequence[T]) -> Sequence[R]:
         async with self._sessions.begin() as session:
-            return [await pending.unit(session) for pending in batch]
+            return await self._write_batch(session, items)
 
-    async def _write_alone(self, pending: _Pending[Any]) -> None:
+    async def _write_alone(self, item: T, result: asyncio.Future[R]) -> None:
         try:
-            [result] = await self._write([pending])
+            [value] = await self._write([item])
         except Exception as exc:
-            if not pending.result.done():
-                pending.result.set_exception(exc)
+            if not result.done():
+                result.set_exception(exc)
         else:
-            _settle(pending.result, result)
-
-
-def _settle(future: asyncio.Future[T], result: T) -> None:
-    if not future.done():
-        future.set_result(result)
+            if not result.done():
+                result.set_result(value)

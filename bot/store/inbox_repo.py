@@ -4,49 +4,63 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store._upsert import insert_ignoring_conflict
+from bot.store._upsert import insert_many_ignoring_conflict
 from bot.store.models import InboxItem, InboxStatus
+
+
+class NewDelivery(Protocol):
+    """What a delivery to record has (``bot.inbox.Delivery``)."""
+
+    @property
+    def event_id(self) -> str: ...
+    @property
+    def team_id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def payload(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def channel_id(self) -> str | None: ...
+    @property
+    def message_ts(self) -> str | None: ...
 
 
 class InboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(
-        self,
-        *,
-        event_id: str,
-        team_id: str,
-        kind: str,
-        payload: str,
-        text: str = "",
-        channel_id: str | None = None,
-        message_ts: str | None = None,
-        lease_owner: str | None,
-        lease_expires_at: datetime | None,
-    ) -> int | None:
-        """Record a delivery, optionally already claimed; None when the event_id was seen."""
-        return await insert_ignoring_conflict(
-            self._session,
-            InboxItem,
+    async def add_many(
+        self, rows: Sequence[tuple[NewDelivery, str | None, datetime | None]]
+    ) -> dict[str, int]:
+        """Record deliveries (each with its lease owner and expiry when claimed at once) in one
+        statement; the ids of those recorded, by event_id (a seen event_id is left out)."""
+        values = [
             {
-                "event_id": event_id,
-                "team_id": team_id,
-                "kind": kind,
-                "channel_id": channel_id,
-                "message_ts": message_ts,
-                "payload": payload,
-                "text": text,
-                "status": InboxStatus.PROCESSING if lease_owner else InboxStatus.PENDING,
-                "attempts": 1 if lease_owner else 0,
-                "lease_owner": lease_owner,
-                "lease_expires_at": lease_expires_at,
-            },
+                "event_id": d.event_id,
+                "team_id": d.team_id,
+                "kind": d.kind,
+                "channel_id": d.channel_id,
+                "message_ts": d.message_ts,
+                "payload": d.payload,
+                "text": d.text,
+                "status": InboxStatus.PROCESSING if owner else InboxStatus.PENDING,
+                "attempts": 1 if owner else 0,
+                "lease_owner": owner,
+                "lease_expires_at": expires,
+            }
+            for d, owner, expires in rows
+        ]
+        inserted = await insert_many_ignoring_conflict(
+            self._session, InboxItem, values, returning=("event_id", "id")
         )
+        return {str(row[0]): int(row[1]) for row in inserted}
 
     async def claim_due(
         self, *, owner: str, now: datetime, lease_expires_at: datetime, limit: int

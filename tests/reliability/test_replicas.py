@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversations.locks_pg import thread_lock_key
 from bot.conversations.values import ThreadKey
-from bot.inbox import Inbox, Work
+from bot.inbox import Delivery, Inbox, Work
 from bot.store.advisory import AdvisoryLocks
 from bot.store.db import create_engine, create_session_factory
 from bot.store.inbox_repo import InboxRepository
@@ -129,15 +129,16 @@ async def test_concurrent_sweeps_never_claim_a_row_twice(postgres_url: str) -> N
     sessions: async_sessionmaker[AsyncSession] = create_session_factory(engine)
     expired = datetime.now(UTC) - timedelta(seconds=1)
     async with sessions.begin() as session:
-        for n in range(60):
-            await InboxRepository(session).add(
-                event_id=f"EvSweep{n}",
-                team_id="T0001",
-                kind="probe",
-                payload="{}",
-                lease_owner="dead-replica" if n % 2 else None,
-                lease_expires_at=expired if n % 2 else None,
-            )
+        await InboxRepository(session).add_many(
+            [
+                (
+                    Delivery(f"EvSweep{n}", "T0001", "probe", "{}"),
+                    "dead-replica" if n % 2 else None,
+                    expired if n % 2 else None,
+                )
+                for n in range(60)
+            ]
+        )
     claimed: list[list[int]] = [[] for _ in range(4)]
     idle = asyncio.Event()
 

@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.conversations.values import IncomingFile, IncomingMessage
 from bot.inbox import Delivery
-from bot.store.conversations_repo import ConversationRepository, MessageRepository
+from bot.store.conversations_repo import (
+    ConversationRepository,
+    MessageRepository,
+    NewConversation,
+)
 from bot.store.inbox_repo import InboxRepository
 from bot.store.models import InboxItem, Message
 
@@ -28,13 +32,10 @@ async def session(database_url: str) -> AsyncIterator[AsyncSession]:
 
 async def _turn(session: AsyncSession, channel: str, text: str) -> None:
     """A user turn at ``TS`` in ``channel``, and its answer."""
-    conversation = await ConversationRepository(session).get_or_create(
-        team_id="T0001",
-        enterprise_id=None,
-        channel_id=channel,
-        thread_ts=TS,
-        kind="channel_thread",
-    )
+    conversations = ConversationRepository(session)
+    await conversations.ensure([NewConversation(("T0001", channel, TS), None, "channel_thread")])
+    conversation = await conversations.get("T0001", channel, TS)
+    assert conversation is not None
     messages = MessageRepository(session)
     turn = await messages.add_user_turn(
         conversation,
@@ -110,19 +111,7 @@ def _delivery(event_id: str, channel: str, ts: str, text: str) -> Delivery:
 
 
 async def _deliveries(session: AsyncSession, *rows: Delivery) -> None:
-    inbox = InboxRepository(session)
-    for delivery in rows:
-        await inbox.add(
-            event_id=delivery.event_id,
-            team_id=delivery.team_id,
-            kind=delivery.kind,
-            payload=delivery.payload,
-            text=delivery.text,
-            channel_id=delivery.channel_id,
-            message_ts=delivery.message_ts,
-            lease_owner=None,
-            lease_expires_at=None,
-        )
+    await InboxRepository(session).add_many([(delivery, None, None) for delivery in rows])
 
 
 async def _recorded(session: AsyncSession) -> dict[str, tuple[str, str]]:
