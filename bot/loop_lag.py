@@ -13,11 +13,13 @@ import time
 
 
 class LoopLag:
-    def __init__(self, *, interval: float = 0.01, limit: float = 0.02, smoothing: float = 0.3):
+    def __init__(self, *, interval: float = 0.025, limit: float = 0.02, smoothing: float = 0.3):
         self._interval = interval
         self._limit = limit
         self._smoothing = smoothing
         self.lag = 0.0
+        self.ticks = 0
+        """How many times the watcher woke: a clock of the loop's own pace."""
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -41,3 +43,4 @@ class LoopLag:
             await asyncio.sleep(self._interval)
             late = max(0.0, time.monotonic() - due)
             self.lag += self._smoothing * (late - self.lag)
+            self.ticks += 1

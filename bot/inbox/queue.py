@@ -43,7 +43,10 @@ from bot.store.models import InboxItem, InboxStatus
 
 log = logging.getLogger(__name__)
 
-SWEEP_BATCH = 50
+STARTS_PER_TICK = 10
+"""New work started per tick of the loop-lag watcher: a burst starts gradually, so the lag
+shows before the burst has taken the whole loop."""
+SWEEP_BATCH = STARTS_PER_TICK
 BACKLOG_SWEEP_SECONDS = 0.05
 """How soon to look again while deliveries wait for room."""
 
@@ -70,6 +73,7 @@ class Inbox:
         self._lag = lag or LoopLag()
         self._reserved = 0
         self._backlog = False
+        self._tick, self._started_in_tick = 0, 0
         self._handlers = dict(handlers)
         self._lease = timedelta(seconds=lease_seconds)
         self._retry_delay = timedelta(seconds=retry_delay_seconds)
@@ -131,11 +135,17 @@ class Inbox:
         """Whether new work may start now: the process is not stopping, fewer than
         ``concurrency`` deliveries are in hand, and the event loop keeps up (a saturated loop
         would make every acknowledgement wait; the delivery then waits as pending)."""
-        return (
+        if self._lag.ticks != self._tick:
+            self._tick, self._started_in_tick = self._lag.ticks, 0
+        if not (
             self._accepting
             and self.in_flight + self._reserved < self._concurrency
             and not self._lag.saturated
-        )
+            and self._started_in_tick < STARTS_PER_TICK
+        ):
+            return False
+        self._started_in_tick += 1
+        return True
 
     def _spawn(self, work: Work) -> None:
         task = asyncio.create_task(self._run(work), name=f"inbox-{work.item_id}")
@@ -144,7 +154,8 @@ class Inbox:
 
     def _done(self, task: asyncio.Task[None]) -> None:
         self._running.discard(task)
-        self._wake.set()
+        if self._backlog:  # room for a delivery that waits
+            self._wake.set()
 
     async def _run(self, work: Work) -> None:
         worker = asyncio.current_task()
