@@ -70,6 +70,9 @@ class ConversationService:
                 reply = self._open_reply(message, work)
                 started = time.monotonic()
                 outcome = await self._answers.run(prompt, reply)
+                completion = _store_answer(prompt, reply, outcome, self._prompts)
+                if completion is not None:  # stored before the next turn of the thread may start
+                    await work.complete(completion)
             except LeaseLost:
                 raise
             except Exception as exc:
@@ -78,9 +81,6 @@ class ConversationService:
             if outcome.error is not None:
                 log.warning("answer failed: %s", describe_error(outcome.error), extra=_ref(work))
                 await self._tell(message, failure_notice(outcome.error, work.reference_id))
-            completion = _store_answer(prompt, reply, outcome, self._prompts)
-            if completion is not None:  # stored before the next turn of the thread may start
-                await work.complete(completion)
         self._metrics.answer_finished(
             answered=outcome.error is None, seconds=time.monotonic() - started
         )
@@ -119,8 +119,9 @@ class ConversationService:
         error: Exception,
         work: Work,
     ) -> None:
-        """Something unexpected broke the answer: close the stream; on the last attempt, say so
-        (earlier attempts are retried, and the retry retires what this one showed)."""
+        """Something unexpected broke the answer (perhaps after it was shown, while storing it):
+        close the stream; on the last attempt, say so (earlier attempts are retried, and the
+        retry retires what this one showed)."""
         if reply is not None:
             await close_interrupted(reply)
         if work.is_last_attempt:
