@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_ignoring_conflict
-from bot.store.models import Conversation, Message
+from bot.store.models import Conversation, Message, TurnStatus
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ class MessageRepository:
                 "author_name": author_name,
                 "slack_ts": slack_ts,
                 "source_event_id": source_event_id,
-                "status": "complete",
+                "status": TurnStatus.COMPLETE,
                 "token_count": token_count,
             },
         )
@@ -123,7 +123,7 @@ class MessageRepository:
                 "slack_user_id": slack_user_id,
                 "author_name": author_name,
                 "slack_ts": slack_ts,
-                "status": "complete",
+                "status": TurnStatus.COMPLETE,
                 "token_count": token_count,
             },
         )
@@ -210,7 +210,7 @@ class MessageRepository:
         *,
         slack_ts: str,
         text: str,
-        status: str,
+        status: TurnStatus,
         model: str,
         token_count: int | None,
     ) -> Message:
