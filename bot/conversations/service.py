@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AsyncExitStack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +52,8 @@ class ConversationService:
         if not work.payload:  # the message was deleted before it was answered
             return
         message = IncomingMessage.from_payload(work.payload, work.text)
-        async with self._locks.hold(message.thread):
+        # Attachment bytes the prompt carries stay counted until the answer is done.
+        async with self._locks.hold(message.thread), AsyncExitStack() as attachments:
             await self._retire_earlier_attempt(message, work)
             if work.given_up:
                 log.warning("gave up after repeated attempts", extra=_ref(work))
@@ -59,7 +61,7 @@ class ConversationService:
                 return
             reply: StreamingReply | None = None
             try:
-                prompt = await self._prompts.build(message, work.event_id)
+                prompt = await self._prompts.build(message, work.event_id, attachments)
                 if prompt is None:
                     return
                 if prompt.notice is not None:
