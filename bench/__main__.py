@@ -1,5 +1,5 @@
 """``python -m bench``: the real bot against fake Slack and fake OpenAI, measured against the
-budgets of DESIGN §7 (``--help`` for what it runs)."""
+performance budgets (``--help`` for what it runs)."""
 
 from __future__ import annotations
 

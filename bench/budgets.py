@@ -1,4 +1,4 @@
-"""DESIGN §7's budgets, each checked against the figures of the runs that measure it."""
+"""The service's performance budgets, each checked against the figures of the runs that measure it."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from bench.options import QUICK, BenchOptions, ReplyShape
 
 DESCRIPTION = """The real bot against fake Slack and fake OpenAI, measured against the budgets
-of DESIGN §7. Everything runs on 127.0.0.1, is bounded in count and time, and stops by itself."""
+in bench/budgets.py. Everything runs on 127.0.0.1, is bounded in count and time, and stops by itself."""
 
 
 def _ints(text: str) -> tuple[int, ...]:

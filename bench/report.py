@@ -87,7 +87,7 @@ def render_budgets(budgets: list[Budget]) -> str:
         "|---|---|---|---|---|",
         *(f"| {b.figure} | {b.run} | {b.measured} | {b.limit} | {mark[b.met]} |" for b in budgets),
     ]
-    return "\n".join(["### Budgets (DESIGN §7)", "", *rows, ""])
+    return "\n".join(["### Budgets", "", *rows, ""])
 
 
 def to_json(

@@ -205,8 +205,8 @@ VARIABLES: tuple[Variable, ...] = (
         "MAX_ATTACHMENT_MB_IN_FLIGHT",
         _positive_int,
         "200",
-        "MiB of images one process holds at once; further downloads wait for room. "
-        "At least `MAX_ATTACHMENT_MB_PER_MESSAGE`.",
+        "MiB of images one process holds at once, from download until their answer is done; "
+        "further downloads wait for room. At least `MAX_ATTACHMENT_MB_PER_MESSAGE`.",
     ),
     Variable(
         "OPENAI_CONNECT_TIMEOUT", _positive_float, "5", "Seconds to connect to the model server."

@@ -326,6 +326,31 @@ async def test_replies_paginate_with_cursors(
     assert not rest["has_more"]
 
 
+async def test_replies_after_oldest_keep_the_parent_first(
+    fake_slack: FakeSlack, slack_client: AsyncWebClient
+) -> None:
+    parent, first, second = new_ts(), new_ts(), new_ts()
+    fake_slack.add_thread(
+        "C0001",
+        [{"ts": parent, "user": "U0USER", "text": "question"}]
+        + [
+            {"ts": ts, "thread_ts": parent, "user": "U0USER", "text": text}
+            for ts, text in ((first, "r1"), (second, "r2"))
+        ],
+    )
+
+    after = await slack_client.conversations_replies(channel="C0001", ts=parent, oldest=first)
+    including = await slack_client.conversations_replies(
+        channel="C0001", ts=parent, oldest=first, inclusive=True
+    )
+    with pytest.raises(SlackApiError) as invalid:
+        await slack_client.conversations_replies(channel="C0001", ts=parent, oldest="soon")
+
+    assert [m["text"] for m in after["messages"]] == ["question", "r2"]
+    assert [m["text"] for m in including["messages"]] == ["question", "r1", "r2"]
+    assert invalid.value.response["error"] == "invalid_ts_oldest"
+
+
 async def test_private_file_download_needs_the_bot_token(fake_slack: FakeSlack) -> None:
     url = fake_slack.add_file("notes.txt", b"secret notes", "text/plain")
 

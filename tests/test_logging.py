@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 from slack_bolt.request.async_request import AsyncBoltRequest
+from sqlalchemy.engine import Engine
 
 from bot.logging_setup import JsonFormatter, TextFormatter, configure_logging
+from bot.store.models import InboxStatus
 from tests.conftest import SIGNING_SECRET, SettingsFactory, start_bot
+from tests.db_statements import anything, failing
 from tests.fakes.openai import Error, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import (
@@ -23,6 +26,7 @@ from tests.fakes.slack_requests import (
     new_ts,
     signed_headers,
 )
+from tests.reliability.conftest import inbox_rows
 
 QUESTION = "what is the airspeed of an unladen swallow"
 ANSWER = "About eleven metres per second"
@@ -174,3 +178,31 @@ def test_log_format_json_installs_the_json_formatter(root_logger: logging.Logger
     configure_logging("info", "json")
     [handler] = root_logger.handlers
     assert isinstance(handler.formatter, JsonFormatter)
+
+
+async def test_a_database_outage_keeps_message_text_out_of_logs_and_stored_errors(
+    captured: _Records, make_settings: SettingsFactory, fake_slack: FakeSlack, sqlite_url: str
+) -> None:
+    """Issue 11, defect 5: database errors quote their statement, and the driver's error its
+    parameters: the inbox payload and the turn, with what the user wrote."""
+    marker = "zebra-quartz-7f3a"
+    bot = await start_bot(make_settings(INBOX_LEASE_SECONDS="2"))
+    storing_turns = failing(
+        bot.server.services.engine.sync_engine,
+        lambda statement, _: statement.startswith("INSERT INTO messages"),
+    )
+    with storing_turns:  # until the bot has stopped, so its last attempt fails too
+        try:
+            with failing(Engine, anything):  # down altogether: intake cannot record it
+                refused = await bot.post(event_body(mention_event(f"{marker} first")))
+            await bot.post(event_body(mention_event(f"{marker} second")))
+            await fake_slack.wait_for_calls("chat.postMessage", 1, timeout=10)  # the notice
+        finally:
+            await bot.close()
+    assert refused.status_code >= 500  # so Slack delivers it again
+    logged = [_everything(r) for r in captured.records if r.levelno >= logging.INFO]
+    assert any("OperationalError" in line for line in logged), "the outage was logged"
+    assert not [line for line in logged if marker in line]
+    [row] = await inbox_rows(sqlite_url)
+    assert row.status == InboxStatus.FAILED
+    assert row.last_error is not None and marker not in row.last_error

@@ -4,6 +4,7 @@ model's window, attachments turned into parts the model can read."""
 from __future__ import annotations
 
 import logging
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -71,9 +72,12 @@ class PromptBuilder:
         self._catch_up = catch_up
         self._images_in = images_in
 
-    async def build(self, message: IncomingMessage, event_id: str) -> Prompt | None:
+    async def build(
+        self, message: IncomingMessage, event_id: str, holds: AsyncExitStack
+    ) -> Prompt | None:
         """Store the user turn (once per Slack message) and build the prompt; None when the
-        message is not this delivery's to answer (another delivery owns it, or it is answered)."""
+        message is not this delivery's to answer (another delivery owns it, or it is answered).
+        What the prompt holds of the process's budgets stays held until ``holds`` closes."""
         await self._catch_up.run(message, self._policy.model)
         async with self._sessions.begin() as session:
             conversation = await ConversationRepository(session).get(
@@ -109,7 +113,7 @@ class PromptBuilder:
         ]
         if not text and turns:
             text = BARE_MENTION_PROMPT  # mentioned mid-thread: the discussion is the question
-        content = await self._images_in.user_content(text, message.files, model)
+        content = await self._images_in.user_content(text, message.files, model, holds)
         return Prompt(
             stored.message,
             model,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from contextlib import AsyncExitStack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -51,7 +52,8 @@ class ConversationService:
         if not work.payload:  # the message was deleted before it was answered
             return
         message = IncomingMessage.from_payload(work.payload, work.text)
-        async with self._locks.hold(message.thread):
+        # Attachment bytes the prompt carries stay counted until the answer is done.
+        async with self._locks.hold(message.thread), AsyncExitStack() as attachments:
             await self._retire_earlier_attempt(message, work)
             if work.given_up:
                 log.warning("gave up after repeated attempts", extra=_ref(work))
@@ -59,7 +61,7 @@ class ConversationService:
                 return
             reply: StreamingReply | None = None
             try:
-                prompt = await self._prompts.build(message, work.event_id)
+                prompt = await self._prompts.build(message, work.event_id, attachments)
                 if prompt is None:
                     return
                 if prompt.notice is not None:
@@ -70,6 +72,9 @@ class ConversationService:
                 reply = self._open_reply(message, work)
                 started = time.monotonic()
                 outcome = await self._answers.run(prompt, reply)
+                completion = _store_answer(prompt, reply, outcome, self._prompts)
+                if completion is not None:  # stored before the next turn of the thread may start
+                    await work.complete(completion)
             except LeaseLost:
                 raise
             except Exception as exc:
@@ -78,9 +83,6 @@ class ConversationService:
             if outcome.error is not None:
                 log.warning("answer failed: %s", describe_error(outcome.error), extra=_ref(work))
                 await self._tell(message, failure_notice(outcome.error, work.reference_id))
-            completion = _store_answer(prompt, reply, outcome, self._prompts)
-            if completion is not None:  # stored before the next turn of the thread may start
-                await work.complete(completion)
         self._metrics.answer_finished(
             answered=outcome.error is None, seconds=time.monotonic() - started
         )
@@ -119,8 +121,9 @@ class ConversationService:
         error: Exception,
         work: Work,
     ) -> None:
-        """Something unexpected broke the answer: close the stream; on the last attempt, say so
-        (earlier attempts are retried, and the retry retires what this one showed)."""
+        """Something unexpected broke the answer (perhaps after it was shown, while storing it):
+        close the stream; on the last attempt, say so (earlier attempts are retried, and the
+        retry retires what this one showed)."""
         if reply is not None:
             await close_interrupted(reply)
         if work.is_last_attempt:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Iterable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,8 +70,8 @@ class ImageSource(Protocol):
 @dataclass(frozen=True)
 class AttachmentLimits:
     """How much of a message's images the bot takes: ``max_images`` and ``max_bytes`` per
-    message, and ``in_flight``, the process's budget of image bytes being downloaded and
-    encoded at once."""
+    message, and ``in_flight``, the process's budget of image bytes being downloaded, encoded
+    and sent at once (held from the download until the answer is done)."""
 
     max_images: int
     max_bytes: int
@@ -105,9 +106,12 @@ class ImageInputs:
         self._limits = limits
 
     async def user_content(
-        self, text: str, files: Sequence[IncomingFile], model: str
+        self, text: str, files: Sequence[IncomingFile], model: str, holds: AsyncExitStack
     ) -> UserContent:
-        """``text`` as a plain message, or as text plus image parts when there are images."""
+        """``text`` as a plain message, or as text plus image parts when there are images.
+
+        The images' room in the in-flight budget is kept by ``holds``: their encoded copies
+        live in the prompt until the answer is done, so ``holds`` should close then."""
         plain: ChatMessage = {"role": "user", "content": text}
         images = [f for f in files if f.mimetype in IMAGE_TYPES]
         notes = [
@@ -123,11 +127,11 @@ class ImageInputs:
         chosen = self._within_limits(images, notes)
         parts: list[ContentPart] = []
         # One hold for the whole message: a message never waits for room while holding some.
-        async with self._limits.in_flight.hold(sum(size for _, size in chosen)):
-            for image, size in chosen:
-                part = await self._image_part(image, size, notes)
-                if part is not None:
-                    parts.append(part)
+        await holds.enter_async_context(self._limits.in_flight.hold(sum(s for _, s in chosen)))
+        for image, size in chosen:
+            part = await self._image_part(image, size, notes)
+            if part is not None:
+                parts.append(part)
         if not parts:
             return UserContent(plain, tuple(notes))
         content: list[ContentPart] = [{"type": "text", "text": text}, *parts] if text else parts

@@ -27,6 +27,7 @@ from bot.reference import new_reference_id
 from bot.slack_output.files import SlackFiles, UploadFile
 from bot.slack_output.user_notes import CHANNEL_UNREACHABLE, UserNotes
 from bot.store.image_requests_repo import ImageRequestRepository
+from bot.store.models import ImageStatus
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ class ImageService:
             )
             delivery = await self._deliver(command, images)
         except Exception as exc:
-            status = "declined" if isinstance(exc, ModelRefused) else "failed"
+            status = ImageStatus.DECLINED if isinstance(exc, ModelRefused) else ImageStatus.FAILED
             if isinstance(exc, BotError):
                 log.warning("image request %s: %s", status, exc, extra=extra)
             else:
@@ -132,7 +133,7 @@ class ImageService:
         await self._finish(
             command,
             request_id,
-            status="delivered",
+            status=ImageStatus.DELIVERED,
             delivered_to=delivery.channel_id,
             file_ids=delivery.file_ids,
         )
@@ -190,7 +191,7 @@ class ImageService:
         command: ImagineCommand,
         request_id: int,
         *,
-        status: str,
+        status: ImageStatus,
         delivered_to: str | None = None,
         file_ids: list[str] | None = None,
         error: str | None = None,

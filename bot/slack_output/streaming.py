@@ -185,6 +185,7 @@ class StreamingReply:
         self._last_send = 0.0
         self.text = ""
         self.ts: str | None = None
+        self._ended = False
 
     async def append(self, delta: str) -> None:
         self.text += delta
@@ -200,7 +201,10 @@ class StreamingReply:
         return await self._end(feedback=True)
 
     async def interrupt(self, notice: str) -> str | None:
-        """Keep what was shown, mark it interrupted; returns the ts, or None if nothing showed."""
+        """Keep what was shown, mark it interrupted; returns the ts, or None if nothing showed.
+        A reply already finished is left as it is."""
+        if self._ended:
+            return self.ts
         if not self.text:
             self._settle_status()
             return None
@@ -213,12 +217,14 @@ class StreamingReply:
         await self._apply([*self._splitter.feed(self._escaper.finish()), *self._splitter.finish()])
         self._settle_status()
         if self._writer is None and not self._pending:
+            self._ended = True
             return self.ts
         if self._writer is None:
             await self._open()
         assert self._writer is not None and self.ts is not None
         await self._writer.close(self._take(), build_feedback_blocks(self.ts) if feedback else [])
         self._writer = None
+        self._ended = True
         return self.ts
 
     async def _apply(self, segments: list[Segment]) -> None:

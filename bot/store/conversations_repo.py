@@ -10,7 +10,7 @@ from sqlalchemy import select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
-from bot.store.models import Conversation, Message
+from bot.store.models import Conversation, Message, TurnStatus
 
 ThreadId = tuple[str, str, str]
 """(team_id, channel_id, thread_ts): one Slack thread, which is one conversation."""
@@ -103,7 +103,7 @@ class MessageRepository:
                 "author_name": author_name,
                 "slack_ts": slack_ts,
                 "source_event_id": source_event_id,
-                "status": "complete",
+                "status": TurnStatus.COMPLETE,
                 "token_count": token_count,
             },
         )
@@ -134,7 +134,7 @@ class MessageRepository:
                 "slack_user_id": slack_user_id,
                 "author_name": author_name,
                 "slack_ts": slack_ts,
-                "status": "complete",
+                "status": TurnStatus.COMPLETE,
                 "token_count": token_count,
             },
         )
@@ -221,7 +221,7 @@ class MessageRepository:
         *,
         slack_ts: str,
         text: str,
-        status: str,
+        status: TurnStatus,
         model: str,
         token_count: int | None,
     ) -> Message:

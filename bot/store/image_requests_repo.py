@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.models import ImageRequest
+from bot.store.models import ImageRequest, ImageStatus
 
 
 class ImageRequestRepository:
@@ -38,7 +38,7 @@ class ImageRequestRepository:
             prompt=prompt,
             options=json.dumps(dict(options), sort_keys=True),
             model=model,
-            status="pending",
+            status=ImageStatus.PENDING,
             reference_id=reference_id,
         )
         self._session.add(row)
@@ -50,7 +50,7 @@ class ImageRequestRepository:
         request_id: int,
         *,
         team_id: str,
-        status: str,
+        status: ImageStatus,
         delivered_to: str | None = None,
         file_ids: Sequence[str] = (),
         error: str | None = None,

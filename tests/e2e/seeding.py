@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from bot.store.models import Conversation, Message
+from bot.store.models import Conversation, Message, TurnStatus
 
 
 async def seed_thread(database_url: str, thread_ts: str, texts: list[str]) -> None:
@@ -25,7 +25,7 @@ async def seed_thread(database_url: str, thread_ts: str, texts: list[str]) -> No
                         role="user" if index % 2 == 0 else "assistant",
                         text=text,
                         slack_ts=f"1600000000.{index:06d}",
-                        status="complete",
+                        status=TurnStatus.COMPLETE,
                     )
                 )
     finally:

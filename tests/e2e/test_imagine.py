@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
-from bot.store.models import ImageRequest
+from bot.store.models import ImageRequest, ImageStatus
 from tests.conftest import RunningBot, SettingsFactory, start_bot
 from tests.fakes.openai import IMAGES_PATH, Error, FakeOpenAI, Hold, ImageReply, RateLimit
 from tests.fakes.png import PNG_SIGNATURE
@@ -119,7 +119,7 @@ async def test_image_is_posted_in_the_channel_as_a_png_file_naming_who_asked_and
     assert json.loads(row.options) == {"n": 1, "size": "1536x1024", "quality": "high"}
     assert (row.model, row.status, row.delivered_to, row.error) == (
         "gpt-image-1",
-        "delivered",
+        ImageStatus.DELIVERED,
         "C0001",
         None,
     )
@@ -232,7 +232,10 @@ async def test_policy_refusal_is_explained_privately_and_recorded_as_declined(
     assert len(fake_openai.image_requests()) == 1  # a refusal is never retried
     assert fake_slack.uploads == []
     [row] = await _rows(sqlite_url)
-    assert (row.status, row.error) == ("declined", "ModelRefused: 400 content_policy_violation")
+    assert (row.status, row.error) == (
+        ImageStatus.DECLINED,
+        "ModelRefused: 400 content_policy_violation",
+    )
     assert json.loads(row.slack_file_ids) == []
 
 
@@ -256,7 +259,7 @@ async def test_rate_limit_is_retried_honouring_retry_after_then_delivered(
     assert fake_slack.uploads[0].data == fake_openai.served[0]
     assert fake_slack.calls_to("chat.postEphemeral") == []
     [row] = await _rows(sqlite_url)
-    assert row.status == "delivered"
+    assert row.status == ImageStatus.DELIVERED
 
 
 @pytest.mark.parametrize(
@@ -286,7 +289,7 @@ async def test_model_failures_after_retries_give_a_friendly_message_with_a_refer
     assert says in text
     assert f"(reference: `{row.reference_id}`)" in text
     assert "500" not in text and "429" not in text and "Traceback" not in text
-    assert (row.status, row.error) == ("failed", error)
+    assert (row.status, row.error) == (ImageStatus.FAILED, error)
     assert fake_slack.uploads == []
 
 
@@ -324,5 +327,9 @@ async def test_image_goes_to_the_users_dm_when_the_bot_cannot_post_where_asked(
     if refusal == "not_in_channel":
         assert "add me with /invite <@U0BOT>" in comment
     [row] = await _rows(sqlite_url)
-    assert (row.status, row.channel_id, row.delivered_to) == ("delivered", channel, "D0USER")
+    assert (row.status, row.channel_id, row.delivered_to) == (
+        ImageStatus.DELIVERED,
+        channel,
+        "D0USER",
+    )
     assert json.loads(row.slack_file_ids) == [delivered[0].file_id]

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlencode
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.store.models import Feedback, Message
+from bot.store.models import Feedback, Message, TurnStatus
 from tests.conftest import RunningBot
 from tests.fakes.openai import Cut, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
@@ -119,7 +119,7 @@ async def test_a_stream_cut_mid_way_leaves_the_partial_text_marked_and_a_notice(
     assert "interrupted" in answer.visible_text()
     assert "cut off" in notice.visible_text() and "reference" in notice.visible_text()
     turn = (await _assistant_turns(sqlite_url))[0]
-    assert turn.status == "interrupted"
+    assert turn.status == TurnStatus.INTERRUPTED
     assert turn.text.startswith("The first half of the answ")
 
 

@@ -7,6 +7,7 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tests.fakes.slack_content import (
@@ -256,6 +257,8 @@ class SlackWorkspace:
         if not found:
             raise SlackError("thread_not_found")
         ordered = sorted(found.values(), key=lambda m: ts_order(str(m["ts"])))
+        # Slack returns the thread's parent first whatever the bounds say.
+        ordered = [m for m in ordered if m["ts"] == ts or _within_bounds(str(m["ts"]), args)]
         limit = max(1, min(int(args.get("limit") or 1000), 1000))
         start = self._cursor_offset(str(args.get("cursor") or ""))
         page = ordered[start : start + limit]
@@ -338,3 +341,24 @@ class SlackWorkspace:
         if not isinstance(view, dict):
             raise SlackError("invalid_arguments", "[ERROR] view must be a JSON object")
         return {"view": {"id": f"V{next(self._ids):08d}", **view}}
+
+
+def _within_bounds(ts: str, args: Args) -> bool:
+    """``oldest`` < ts < ``latest`` (``inclusive``: ≤), as conversations.history/replies filter."""
+    inclusive = args.get("inclusive") in (True, 1, "1", "true")
+    moment = Decimal(ts)
+    oldest = _timestamp(str(args.get("oldest") or "0"), "invalid_ts_oldest")
+    latest = args.get("latest")
+    if moment < oldest or (moment == oldest and not inclusive):
+        return False
+    if latest is None:
+        return True
+    end = _timestamp(str(latest), "invalid_ts_latest")
+    return moment < end or (moment == end and inclusive)
+
+
+def _timestamp(value: str, error: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise SlackError(error) from None

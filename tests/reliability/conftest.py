@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.migrate import upgrade_to_head
 from bot.store.models import InboxItem, Message
@@ -55,3 +55,13 @@ async def stored_counts(database_url: str) -> dict[str, int]:
     counts |= {f"inbox_{status}": int(n) for status, n in statuses}
     counts["answered"] = int(answered or 0)
     return counts
+
+
+async def inbox_rows(database_url: str) -> list[InboxItem]:
+    """Every inbox row, oldest first."""
+    engine = create_async_engine(database_url)
+    try:
+        async with AsyncSession(engine) as session:
+            return list(await session.scalars(select(InboxItem).order_by(InboxItem.id)))
+    finally:
+        await engine.dispose()

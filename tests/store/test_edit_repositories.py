@@ -17,7 +17,7 @@ from bot.store.conversations_repo import (
     NewConversation,
 )
 from bot.store.inbox_repo import InboxRepository
-from bot.store.models import InboxItem, Message
+from bot.store.models import InboxItem, Message, TurnStatus
 
 TS = "1700000000.000100"
 
@@ -50,7 +50,7 @@ async def _turn(session: AsyncSession, channel: str, text: str) -> None:
         turn.message,
         slack_ts="1700000000.000200",
         text="answer",
-        status="complete",
+        status=TurnStatus.COMPLETE,
         model="m",
         token_count=1,
     )

@@ -1,0 +1,147 @@
+"""Issue 11, defect 1: an error that is not the bot's own (the database failing mid-answer, a
+bug) is retried like any other; the user ends with one complete answer, or, after the last
+attempt, with one notice and its reference id. No Slack stream is ever left open."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from bot.conversations.prompt import PromptBuilder
+from bot.inbox import MAX_ATTEMPTS
+from bot.slack_output.retire import RETIRED_MARK
+from bot.store.models import InboxStatus
+from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_statements import Matcher, failing, recording_known_ts, storing_assistant_turn
+from tests.fakes.openai import FakeOpenAI, Reply
+from tests.fakes.slack import FakeMessage, FakeSlack
+from tests.reliability.conftest import inbox_rows, mention, stored_counts
+
+ANSWER = "The whole answer, in one piece."
+_REFERENCE = re.compile(r"reference: `(ref-[0-9a-f]+)`")
+
+
+async def _bot(make_settings: SettingsFactory, database_url: str) -> RunningBot:
+    return await start_bot(make_settings(DATABASE_URL=database_url, INBOX_LEASE_SECONDS="2"))
+
+
+def _open_streams(thread: list[FakeMessage]) -> list[str]:
+    return [m.ts for m in thread if m.streaming]
+
+
+def _healed(thread: list[FakeMessage]) -> bool:
+    return [m.visible_text() for m in thread] == [RETIRED_MARK, ANSWER] and not thread[1].streaming
+
+
+def _told(thread: list[FakeMessage]) -> bool:
+    return any(_REFERENCE.search(m.visible_text()) for m in thread)
+
+
+async def _answer_with_faults(
+    bot: RunningBot,
+    fake_slack: FakeSlack,
+    matches: Matcher,
+    times: int | None,
+    until: Callable[[list[FakeMessage]], bool],
+) -> tuple[str, list[str]]:
+    """Mention the bot while ``matches`` statements fail; return once the thread is ``until``,
+    with the bot stopped, so everything it was doing has happened."""
+    engine = bot.server.services.engine.sync_engine
+    with failing(engine, matches, times) as failed:
+        try:
+            ts = await mention(bot, "explain it")
+            await fake_slack.wait_until(
+                lambda: until(fake_slack.thread("C0001", ts)), until.__name__, timeout=15
+            )
+        finally:
+            await bot.close()
+    return ts, failed
+
+
+@pytest.mark.parametrize(
+    ("what", "matches"),
+    [
+        ("recording the ts of a message Slack opened", recording_known_ts()),
+        ("storing the answer", storing_assistant_turn),
+    ],
+)
+async def test_a_database_error_mid_answer_is_retried_into_one_complete_answer(
+    what: str,
+    matches: Matcher,
+    database_url: str,
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.script_chat(Reply(ANSWER), Reply(ANSWER))
+    bot = await _bot(make_settings, database_url)
+    ts, failed = await _answer_with_faults(bot, fake_slack, matches, 1, _healed)
+    assert len(failed) == 1, what
+    assert _open_streams(fake_slack.thread("C0001", ts)) == []
+    assert len(fake_slack.calls_to("chat.postMessage")) == 0  # no notice: it was healed
+    counts = await stored_counts(database_url)
+    assert (counts["assistant"], counts["inbox_done"]) == (1, 1)
+
+
+async def test_a_bug_that_strikes_once_is_retried_into_one_answer(
+    database_url: str,
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fit = PromptBuilder.fit
+    struck: list[bool] = []
+
+    def buggy_once(self: PromptBuilder, *args: Any, **kwargs: Any) -> Any:
+        if not struck:
+            struck.append(True)
+            raise RuntimeError("a bug")
+        return fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(PromptBuilder, "fit", buggy_once)
+    fake_openai.script_chat(Reply(ANSWER))
+    bot = await _bot(make_settings, database_url)
+    try:
+        ts = await mention(bot, "explain it")
+        await fake_slack.wait_until(
+            lambda: [m.visible_text() for m in fake_slack.thread("C0001", ts)] == [ANSWER],
+            "the answer",
+        )
+    finally:
+        await bot.close()
+    assert struck and len(fake_openai.chat_requests()) == 1
+    assert (await stored_counts(database_url))["inbox_done"] == 1
+
+
+@pytest.mark.parametrize(
+    "matches",
+    [recording_known_ts(), storing_assistant_turn],
+    ids=["recording the ts", "storing the answer"],
+)
+async def test_a_database_error_on_every_attempt_ends_with_one_notice_and_a_failed_row(
+    matches: Matcher,
+    database_url: str,
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+) -> None:
+    fake_openai.script_chat(*[Reply(ANSWER)] * MAX_ATTEMPTS)
+    bot = await _bot(make_settings, database_url)
+    ts, failed = await _answer_with_faults(bot, fake_slack, matches, None, _told)
+    assert len(failed) == MAX_ATTEMPTS
+    assert len(fake_openai.chat_requests()) == MAX_ATTEMPTS
+    thread = fake_slack.thread("C0001", ts)
+    earlier = thread[: MAX_ATTEMPTS - 1]  # the last attempt's answer stays, marked or whole
+    assert [m.visible_text() for m in earlier] == [RETIRED_MARK] * (MAX_ATTEMPTS - 1)
+    assert _open_streams(thread) == []
+    notices = [found for m in thread if (found := _REFERENCE.search(m.visible_text()))]
+    assert len(notices) == 1
+    [row] = await inbox_rows(database_url)
+    assert (row.status, row.attempts) == (InboxStatus.FAILED, MAX_ATTEMPTS)
+    assert row.reference_id == notices[0].group(1)
+    assert row.last_error == "OperationalError (OperationalError)"
+    assert (await stored_counts(database_url)).get("assistant", 0) == 0
