@@ -228,6 +228,7 @@ class Inbox:
             owned = await InboxRepository(session).finish(
                 work.item_id,
                 owner=self.owner,
+                attempt=work.attempt,
                 status=status,
                 reference_id=work.reference_id,
                 error=error,
@@ -240,7 +241,7 @@ class Inbox:
     async def record_reply(self, work: Work, reply_ts: str) -> bool:
         async with self._sessions.begin() as session:
             return await InboxRepository(session).set_reply_ts(
-                work.item_id, owner=self.owner, reply_ts=reply_ts
+                work.item_id, owner=self.owner, attempt=work.attempt, reply_ts=reply_ts
             )
 
     async def _keep_lease(self, work: Work, worker: asyncio.Task[None]) -> None:
@@ -251,7 +252,10 @@ class Inbox:
             try:
                 async with self._sessions.begin() as session:
                     renewed = await InboxRepository(session).renew(
-                        work.item_id, owner=self.owner, lease_expires_at=self._lease_until()
+                        work.item_id,
+                        owner=self.owner,
+                        attempt=work.attempt,
+                        lease_expires_at=self._lease_until(),
                     )
             except Exception as exc:
                 log.warning("could not renew a lease: %s", describe_error(exc))

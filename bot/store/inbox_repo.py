@@ -97,18 +97,21 @@ class InboxRepository:
         )
         return sorted(claimed.all(), key=lambda item: item.id)
 
-    async def renew(self, item_id: int, *, owner: str, lease_expires_at: datetime) -> bool:
+    async def renew(
+        self, item_id: int, *, owner: str, attempt: int, lease_expires_at: datetime
+    ) -> bool:
         """Extend the lease; False when the row is no longer ours (another process took it)."""
-        return await self._update_owned(item_id, owner, lease_expires_at=lease_expires_at)
+        return await self._update_owned(item_id, owner, attempt, lease_expires_at=lease_expires_at)
 
-    async def set_reply_ts(self, item_id: int, *, owner: str, reply_ts: str) -> bool:
-        return await self._update_owned(item_id, owner, reply_ts=reply_ts)
+    async def set_reply_ts(self, item_id: int, *, owner: str, attempt: int, reply_ts: str) -> bool:
+        return await self._update_owned(item_id, owner, attempt, reply_ts=reply_ts)
 
     async def finish(
         self,
         item_id: int,
         *,
         owner: str,
+        attempt: int,
         status: InboxStatus,
         reference_id: str | None = None,
         error: str | None = None,
@@ -119,6 +122,7 @@ class InboxRepository:
         return await self._update_owned(
             item_id,
             owner,
+            attempt,
             status=InboxStatus.PROCESSING if retry_at else status,
             lease_owner=None,
             lease_expires_at=retry_at,
@@ -126,12 +130,15 @@ class InboxRepository:
             last_error=error,
         )
 
-    async def _update_owned(self, item_id: int, owner: str, **values: object) -> bool:
+    async def _update_owned(self, item_id: int, owner: str, attempt: int, **values: object) -> bool:
+        """Update the row if this attempt still holds it. The attempt counts, not only the
+        owner: a process whose own lease expired may have claimed the row again itself."""
         result = await self._session.execute(
             update(InboxItem)
             .where(
                 InboxItem.id == item_id,
                 InboxItem.lease_owner == owner,
+                InboxItem.attempts == attempt,
                 InboxItem.status == InboxStatus.PROCESSING,
             )
             .values(**values)

@@ -1,0 +1,43 @@
+"""Claims at the repository level: an attempt that lost its row can no longer write to it, even
+when the process that claimed the row again is its own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
+from bot.inbox import Delivery
+from bot.store.inbox_repo import InboxRepository
+from bot.store.models import InboxStatus
+
+OWNER = "host:1:abcd"
+
+
+@pytest.fixture
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
+    engine = create_async_engine(database_url)
+    async with AsyncSession(engine) as session, session.begin():
+        yield session
+    await engine.dispose()
+
+
+async def test_an_attempt_whose_row_was_claimed_again_by_its_own_process_writes_nothing(
+    session: AsyncSession,
+) -> None:
+    inbox = InboxRepository(session)
+    now = datetime.now(UTC)
+    ids = await inbox.add_many([(Delivery("Ev1", "T0001", "probe", "{}"), OWNER, now)])
+    # Its renewals failed (a database outage), the lease ran out, and its own sweep took it.
+    [again] = await inbox.claim_due(
+        owner=OWNER, now=now + timedelta(seconds=1), lease_expires_at=now, limit=10
+    )
+    assert (again.id, again.attempts) == (ids["Ev1"], 2)
+
+    later = now + timedelta(minutes=1)
+    assert not await inbox.renew(ids["Ev1"], owner=OWNER, attempt=1, lease_expires_at=later)
+    assert not await inbox.set_reply_ts(ids["Ev1"], owner=OWNER, attempt=1, reply_ts="1.2")
+    assert not await inbox.finish(ids["Ev1"], owner=OWNER, attempt=1, status=InboxStatus.DONE)
+    assert await inbox.renew(ids["Ev1"], owner=OWNER, attempt=2, lease_expires_at=later)
