@@ -3,11 +3,8 @@ change (its user turns, its recorded inbox deliveries), nothing of another chann
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.values import IncomingFile, IncomingMessage
 from bot.inbox import Delivery
@@ -20,14 +17,6 @@ from bot.store.inbox_repo import InboxRepository
 from bot.store.models import InboxItem, Message, TurnStatus
 
 TS = "1700000000.000100"
-
-
-@pytest.fixture
-async def session(database_url: str) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(database_url)
-    async with AsyncSession(engine) as session, session.begin():
-        yield session
-    await engine.dispose()
 
 
 async def _turn(session: AsyncSession, channel: str, text: str) -> None:

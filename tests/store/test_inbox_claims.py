@@ -3,25 +3,15 @@ when the process that claimed the row again is its own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.inbox import Delivery
 from bot.store.inbox_repo import InboxRepository
 from bot.store.models import InboxStatus
 
 OWNER = "host:1:abcd"
-
-
-@pytest.fixture
-async def session(database_url: str) -> AsyncIterator[AsyncSession]:
-    engine = create_async_engine(database_url)
-    async with AsyncSession(engine) as session, session.begin():
-        yield session
-    await engine.dispose()
 
 
 async def test_an_attempt_whose_row_was_claimed_again_by_its_own_process_writes_nothing(
