@@ -261,6 +261,8 @@ class Inbox:
                 log.warning("could not renew a lease: %s", describe_error(exc))
                 continue
             if not renewed:
+                if work.completed:  # done already: nothing was lost, let the handler finish
+                    return
                 work.lease_lost = True
                 worker.cancel()
                 return
