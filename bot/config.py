@@ -58,6 +58,28 @@ def _positive_float(name: str, value: str) -> float:
     return number
 
 
+def _context_tokens(name: str, value: str) -> dict[str, int]:
+    """``8192`` (every model), ``gpt-4o=128000,llama3.1=8192`` (per model), or both; the key
+    ``*`` stands for every model."""
+    windows: dict[str, int] = {}
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        model, _, tokens = entry.rpartition("=")
+        model = model.strip().lower() or "*"
+        if model in windows:
+            raise ConfigError(name, f"names {model!r} twice")
+        try:
+            windows[model] = _positive_int(name, tokens.strip())
+        except ConfigError:
+            raise ConfigError(
+                name,
+                f"{entry!r} is not a window: give a number of tokens (8192) or "
+                "model=tokens entries (gpt-4o=128000,llama3.1=8192)",
+            ) from None
+    return windows
+
+
 def _port(name: str, value: str) -> int:
     number = _positive_int(name, value)
     if number > 65535:
@@ -115,6 +137,8 @@ class Variable:
     default: str | None
     doc: str
     secret: bool = False
+    unset: Any = ""
+    """The value when the variable is empty and its default is too."""
 
 
 VARIABLES: tuple[Variable, ...] = (
@@ -171,15 +195,28 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SYSTEM_PROMPT", _text, DEFAULT_SYSTEM_PROMPT, "Default system prompt."),
     Variable(
         "MODEL_CONTEXT_TOKENS",
-        _positive_int,
-        "128000",
-        "Context window assumed for model names the bot does not know.",
+        _context_tokens,
+        "",
+        "Context window in tokens: a number for every model, and/or per-model entries "
+        "(`gpt-4o=128000,llama3.1=8192`, longest name prefix wins); overrides the built-in "
+        "table of OpenAI models. Unset: that table, else 128000. A smaller window a server "
+        "reports in its errors is learned and remembered in the database.",
+        unset={},
     ),
     Variable(
         "ANSWER_MAX_TOKENS",
         _positive_int,
         "4096",
-        "Tokens reserved for the answer when fitting history into the context window.",
+        "Longest answer in tokens: sent with every chat request (`max_completion_tokens`, or "
+        "`max_tokens` for servers that refuse it) and kept free in the window (at most half "
+        "of it). An answer cut at this limit says so.",
+    ),
+    Variable(
+        "HISTORY_MAX_TOKENS",
+        _positive_int,
+        "16000",
+        "Most tokens of thread history sent with one answer, however large the window, so "
+        "each answer's cost stays bounded; older turns are left out, with a footnote.",
     ),
     Variable(
         "VISION_MODELS",
@@ -261,8 +298,9 @@ class Settings:
     database_url: str
     port: int
     system_prompt: str
-    model_context_tokens: int
+    model_context_tokens: dict[str, int]
     answer_max_tokens: int
+    history_max_tokens: int
     vision_models: str
     max_images_per_message: int
     max_attachment_mb_per_message: int
@@ -300,7 +338,7 @@ class Settings:
                         var.name, f"is required. {var.doc} Set it in .env or the environment."
                     )
                 raw = var.default
-            parsed[var.name.lower()] = var.parse(var.name, raw) if raw else raw
+            parsed[var.name.lower()] = var.parse(var.name, raw) if raw else var.unset
         settings = cls(**parsed)
         if not settings.socket_mode and not settings.slack_signing_secret:
             raise ConfigError(

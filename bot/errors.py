@@ -8,7 +8,8 @@ each (``openai_api/_transport.py`` and ``slack_output``), so callers catch only 
     │   ├── ModelUnavailable         connection refused/reset, DNS failure
     │   ├── ModelRateLimited         429, carries ``retry_after`` seconds when the server said
     │   ├── ModelRefused             content policy: the request was declined
-    │   ├── ModelContextTooLong      400 ``context_length_exceeded``
+    │   ├── ModelContextTooLong      400 ``context_length_exceeded``; the server's own figures
+    │   ├── ModelParameterRejected   400 naming a parameter the server does not take
     │   ├── ModelStreamInterrupted   the stream broke after some text; carries ``partial_text``
     │   └── ModelStatusError         any other HTTP error status, with OpenAI's code and message
     ├── SlackDeliveryError           Slack refused (``ok: false``) or was unreachable (``request_failed``)
@@ -71,7 +72,30 @@ class ModelRefused(ModelError):
 
 
 class ModelContextTooLong(ModelError):
-    """The request did not fit the model's context window."""
+    """The request did not fit the model's context window. The figures are the server's own,
+    when its error gave them: its window (``window``) and what it counted for our messages
+    (``prompt_tokens``); None when it did not say."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        window: int | None = None,
+        prompt_tokens: int | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.window = window
+        self.prompt_tokens = prompt_tokens
+
+
+class ModelParameterRejected(ModelError):
+    """The server refused a request parameter it does not support (``param``)."""
+
+    def __init__(self, message: str, *, param: str, status: int, code: str | None = None) -> None:
+        super().__init__(message, status=status, code=code)
+        self.param = param
 
 
 class ModelStreamInterrupted(ModelError):

@@ -28,6 +28,7 @@ from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.vision import AttachmentLimits, ImageInputs
+from bot.conversations.windows import ModelWindows, server_identity
 from bot.images.service import ImageService
 from bot.inbox import Inbox
 from bot.metrics import Metrics, SlackErrorCounter
@@ -119,8 +120,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             policy=AnswerPolicy(
                 model=settings.openai_model,
                 system_prompt=settings.system_prompt,
-                default_context_tokens=settings.model_context_tokens,
                 answer_max_tokens=settings.answer_max_tokens,
+                history_max_tokens=settings.history_max_tokens,
             ),
             catch_up=CatchUp(sessions, SlackThreadReader(slack), counter),
             images_in=ImageInputs(
@@ -135,7 +136,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         conversations = ConversationService(
             prompts=prompts,
-            answers=AnswerRunner(openai=openai, prompts=prompts, metrics=metrics),
+            answers=AnswerRunner(
+                openai=openai,
+                prompts=prompts,
+                metrics=metrics,
+                windows=ModelWindows(
+                    sessions,
+                    server=server_identity(settings.openai_base_url),
+                    configured=settings.model_context_tokens,
+                ),
+            ),
             replies=replies,
             locks=thread_locks_for(engine),
             metrics=metrics,

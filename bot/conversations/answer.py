@@ -7,9 +7,27 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from bot.conversations.notices import DROPPED_FOOTNOTE, INTERRUPTED_MARK
+from bot.conversations.budget import ContextBudget, FittedPrompt
+from bot.conversations.notices import (
+    DROPPED_FOOTNOTE,
+    INTERRUPTED_MARK,
+    LENGTH_CUT_MARK,
+    history_capped_footnote,
+)
 from bot.conversations.prompt import Prompt, PromptBuilder
-from bot.errors import BotError, ModelContextTooLong, ModelStreamInterrupted
+from bot.conversations.windows import (
+    MAX_COMPLETION_TOKENS,
+    MAX_TOKENS,
+    ModelLimits,
+    ModelWindows,
+    ignored_bound,
+)
+from bot.errors import (
+    BotError,
+    ModelContextTooLong,
+    ModelParameterRejected,
+    ModelStreamInterrupted,
+)
 from bot.metrics import Metrics
 from bot.openai_api.chat import ChatMessage
 from bot.openai_api.client import OpenAIClient
@@ -28,30 +46,46 @@ class Outcome:
     completion_tokens: int | None = None
 
 
+MAX_REFITS = 2
+"""Refits after "context length exceeded", each sized by the server's own figures."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Streamed:
+    completion_tokens: int | None
+    finish_reason: str | None
+
+
 class AnswerRunner:
-    def __init__(self, *, openai: OpenAIClient, prompts: PromptBuilder, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        *,
+        openai: OpenAIClient,
+        prompts: PromptBuilder,
+        metrics: Metrics,
+        windows: ModelWindows,
+    ) -> None:
         self._openai = openai
         self._prompts = prompts
         self._metrics = metrics
+        self._windows = windows
 
     async def run(self, prompt: Prompt, reply: StreamingReply) -> Outcome:
         """Stream the answer into ``reply``. The model failing, or Slack refusing part of the
         answer, is an outcome; anything else is raised."""
         try:
-            fitted = self._prompts.fit(prompt)
-            try:
-                tokens = await self._stream(fitted.messages, prompt.model, reply)
-            except ModelContextTooLong:
-                if reply.text:
-                    raise
-                log.warning("context length exceeded; retrying once with a tighter budget")
-                fitted = self._prompts.fit(prompt, tight=True)
-                tokens = await self._stream(fitted.messages, prompt.model, reply)
+            fitted, budget, streamed = await self._fitted_stream(prompt, reply)
             answer = reply.text
-            if fitted.dropped:
+            if streamed.finish_reason == "length":
+                await reply.append(f"\n\n{LENGTH_CUT_MARK}")
+            if fitted.history_capped and budget.history_limit is not None:
+                await reply.append(f"\n\n{history_capped_footnote(budget.history_limit)}")
+            elif fitted.dropped:
                 await reply.append(f"\n\n{DROPPED_FOOTNOTE}")
             await reply.finish()
-            return Outcome(TurnStatus.COMPLETE, answer, completion_tokens=tokens)
+            return Outcome(
+                TurnStatus.COMPLETE, answer, completion_tokens=streamed.completion_tokens
+            )
         except BotError as exc:
             partial = exc.partial_text if isinstance(exc, ModelStreamInterrupted) else ""
             shown = partial or reply.text
@@ -59,20 +93,79 @@ class AnswerRunner:
             status = TurnStatus.INTERRUPTED if shown else TurnStatus.FAILED
             return Outcome(status, shown, error=exc)
 
+    async def _fitted_stream(
+        self, prompt: Prompt, reply: StreamingReply
+    ) -> tuple[FittedPrompt, ContextBudget, _Streamed]:
+        """Fit and stream with the answer bounded. When the server says the prompt does not
+        fit, learn its window and count from the error and refit, at most ``MAX_REFITS``
+        times; a server that refuses ``max_completion_tokens`` is asked again with
+        ``max_tokens``, and one that ignored it gets ``max_tokens`` from the next answer on."""
+        model = prompt.model
+        limits = await self._windows.limits(model)
+        refits = 0
+        while True:
+            budget = self._prompts.budget(limits)
+            fitted = self._prompts.fit(prompt, budget)
+            bound = budget.reserve_for_answer
+            try:
+                streamed = await self._stream(fitted.messages, model, bound, limits, reply)
+            except ModelParameterRejected as exc:
+                if exc.param != limits.answer_bound or exc.param == MAX_TOKENS or reply.text:
+                    raise
+                log.warning("the model server refuses %s; bounding with max_tokens", exc.param)
+                limits = await self._windows.use_max_tokens(model, limits)
+                continue
+            except ModelContextTooLong as exc:
+                if reply.text or refits == MAX_REFITS:
+                    raise
+                refits += 1
+                log.warning(
+                    "context length exceeded; refitting with the server's figures",
+                    extra={
+                        "model": model,
+                        "server_window": exc.window,
+                        "server_prompt_tokens": exc.prompt_tokens,
+                        "our_prompt_tokens": fitted.prompt_tokens,
+                    },
+                )
+                limits = await self._windows.learn(model, limits, exc, fitted.prompt_tokens)
+                continue
+            produced = streamed.completion_tokens
+            if produced is None:  # the server sent no usage: our count, in its tokens
+                produced = round(self._prompts.count_answer(model, reply.text) * limits.token_ratio)
+            if streamed.finish_reason != "length" and ignored_bound(limits, bound, produced):
+                log.warning("the model server ignored max_completion_tokens; using max_tokens")
+                await self._windows.use_max_tokens(model, limits)
+            return fitted, budget, streamed
+
     async def _stream(
-        self, messages: list[ChatMessage], model: str, reply: StreamingReply
-    ) -> int | None:
+        self,
+        messages: list[ChatMessage],
+        model: str,
+        bound: int,
+        limits: ModelLimits,
+        reply: StreamingReply,
+    ) -> _Streamed:
         completion_tokens: int | None = None
-        async with contextlib.aclosing(self._openai.stream_chat(messages, model=model)) as deltas:
+        finish_reason: str | None = None
+        stream = self._openai.stream_chat(
+            messages,
+            model=model,
+            max_completion_tokens=bound if limits.answer_bound == MAX_COMPLETION_TOKENS else None,
+            max_tokens=bound if limits.answer_bound == MAX_TOKENS else None,
+        )
+        async with contextlib.aclosing(stream) as deltas:
             async for delta in deltas:
                 if delta.text:
                     await reply.append(delta.text)
+                if delta.done:
+                    finish_reason = delta.finish_reason
                 if delta.usage is not None:
                     completion_tokens = delta.usage.completion_tokens
                     self._metrics.model_tokens(
                         prompt=delta.usage.prompt_tokens, completion=completion_tokens
                     )
-        return completion_tokens
+        return _Streamed(completion_tokens, finish_reason)
 
 
 async def close_interrupted(reply: StreamingReply) -> None:

@@ -77,12 +77,16 @@ def chat_body(
     max_completion_tokens: int | None,
     temperature: float | None,
     extra: Mapping[str, Any] | None,
+    max_tokens: int | None = None,
 ) -> dict[str, Any]:
     """A ``CreateChatCompletionRequest``; ``extra`` adds fields we do not model (it cannot
-    override the ones we set)."""
+    override the ones we set). ``max_tokens`` is the deprecated bound, for servers that take
+    no ``max_completion_tokens``."""
     body: dict[str, Any] = {**(extra or {}), "model": model, "messages": list(messages)}
     if max_completion_tokens is not None:
         body["max_completion_tokens"] = max_completion_tokens
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
     if temperature is not None:
         body["temperature"] = temperature
     if stream:

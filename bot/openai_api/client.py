@@ -60,8 +60,10 @@ class OpenAIClient:
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         extra: Mapping[str, Any] | None = None,
+        max_tokens: int | None = None,
     ) -> AsyncGenerator[ChatDelta, None]:
-        """Text deltas as they arrive, then one ``done`` delta with finish reason and usage."""
+        """Text deltas as they arrive, then one ``done`` delta with finish reason and usage.
+        ``max_tokens`` is for servers that refuse (or ignore) ``max_completion_tokens``."""
         body = chat.chat_body(
             messages,
             model=model,
@@ -69,6 +71,7 @@ class OpenAIClient:
             max_completion_tokens=max_completion_tokens,
             temperature=temperature,
             extra=extra,
+            max_tokens=max_tokens,
         )
         return chat.stream_chat(self._api, self._retry, body)
 

@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -199,3 +200,27 @@ class Feedback(_Timestamps, Base):
     message_ts: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(_SlackId)
     value: Mapped[str] = mapped_column(String(8))  # up | down
+
+
+class ModelWindow(_Timestamps, Base):
+    """What the model server taught us about one model, so every replica sends what fits: the
+    context window its "context length exceeded" errors named, how its token count compares
+    to ours, and which answer bound it honours. Not per workspace (no ``team_id``): it
+    describes the server, which all workspaces share, and holds nothing of theirs."""
+
+    __tablename__ = "model_windows"
+    # One row per model on one server: a model name means different things on different servers.
+    __table_args__ = (UniqueConstraint("server", "model"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    # The base URL without credentials or query (scheme, host, port, path).
+    server: Mapped[str] = mapped_column(String(255))
+    model: Mapped[str] = mapped_column(String(128))
+    context_tokens: Mapped[int | None] = mapped_column(Integer)
+    # The window we assumed when the server corrected it: once the configuration assumes
+    # another one, the operator has spoken and the learned window no longer applies.
+    assumed_tokens: Mapped[int | None] = mapped_column(Integer)
+    # The server's tokens per token we count (its tokenizer is not ours).
+    token_ratio: Mapped[float | None] = mapped_column(Float)
+    # "max_tokens" when the server refuses or ignores ``max_completion_tokens``.
+    answer_bound: Mapped[str | None] = mapped_column(String(32))

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from tests.fakes import openai_wire as wire
 from tests.fakes.loopback import Arrivals, LoopbackServer, Served
+from tests.fakes.openai_servers import ModelServer
 from tests.fakes.png import make_png
 
 CHAT_PATH = "/v1/chat/completions"
@@ -110,8 +111,10 @@ def _abort(request: web.Request) -> web.StreamResponse:
 class FakeOpenAI(Served):
     """An OpenAI-compatible server on 127.0.0.1; use as ``async with FakeOpenAI() as openai``."""
 
-    def __init__(self, api_key: str = "sk-test") -> None:
+    def __init__(self, api_key: str = "sk-test", server: ModelServer | None = None) -> None:
         self.api_key = api_key
+        self.server = server or ModelServer()
+        """The model server behind the API: window, token count, flavour (settable)."""
         self.base_url = ""
         self.requests: list[RecordedRequest] = []
         self._chat_script: deque[ChatBehaviour] = deque()
@@ -200,7 +203,7 @@ class FakeOpenAI(Served):
     async def _chat(
         self, request: web.Request, body: dict[str, Any], recorded: RecordedRequest
     ) -> web.StreamResponse:
-        invalid = wire.validate_chat(body)
+        invalid = wire.validate_chat(body) or self.server.refuse(body)
         if invalid is not None:
             return invalid
         proceed, behaviour = await self._take(self._chat_script)
@@ -236,9 +239,15 @@ class FakeOpenAI(Served):
         await asyncio.sleep(reply.ttft_s)
         completion_id = f"chatcmpl-fake{next(self._ids)}"
         finished = isinstance(behaviour, Reply)
+        text, finish_reason = self.server.cut(reply.text, self.server.answer_bound(body))
+        usage = self.server.usage(body["messages"], text)
         if not body.get("stream"):
             if finished:
-                return web.json_response(wire.completion(completion_id, body, reply.text))
+                return web.json_response(
+                    wire.completion(
+                        completion_id, body, text, finish_reason=finish_reason, usage=usage
+                    )
+                )
             return await self._stall_or_cut(request, behaviour)
         response = web.StreamResponse(
             headers={
@@ -247,11 +256,11 @@ class FakeOpenAI(Served):
             }
         )
         await response.prepare(request)
-        stream = wire.ChatStream(completion_id, body)
+        stream = wire.ChatStream(completion_id, body, finish_reason=finish_reason, usage=usage)
         try:
             # The role chunk comes first; the one after it carries the first text.
             for index, event in enumerate(
-                stream.events(reply.text, reply.chunk_chars, finished=finished)
+                stream.events(text, reply.chunk_chars, finished=finished)
             ):
                 await response.write(event)
                 if index == 1:

@@ -93,10 +93,18 @@ def _bad_n(n: object, bound: str, code: str) -> web.Response:
     return error_response(400, message, param="n", code=code)
 
 
-def completion_usage(messages: list[dict[str, Any]], answer: str) -> dict[str, int]:
-    """Rough token counts (4 characters a token), enough for budget and usage bookkeeping."""
-    prompt = max(1, sum(len(text_of(m.get("content"))) for m in messages) // 4)
-    completion = max(1, len(answer) // 4)
+def completion_usage(
+    messages: list[dict[str, Any]],
+    answer: str,
+    *,
+    chars_per_token: float = 4.0,
+    message_tokens: int = 0,
+) -> dict[str, int]:
+    """Rough token counts (4 characters a token unless a server model says otherwise, plus
+    ``message_tokens`` of framing per message), enough for budget and usage bookkeeping."""
+    characters = sum(len(text_of(m.get("content"))) for m in messages)
+    prompt = max(1, int(characters / chars_per_token) + message_tokens * len(messages))
+    completion = max(1, int(len(answer) / chars_per_token))
     return {
         "prompt_tokens": prompt,
         "completion_tokens": completion,
@@ -104,7 +112,14 @@ def completion_usage(messages: list[dict[str, Any]], answer: str) -> dict[str, i
     }
 
 
-def completion(completion_id: str, body: dict[str, Any], text: str) -> dict[str, Any]:
+def completion(
+    completion_id: str,
+    body: dict[str, Any],
+    text: str,
+    *,
+    finish_reason: str = "stop",
+    usage: dict[str, int] | None = None,
+) -> dict[str, Any]:
     """A non-streamed ``chat.completion`` object."""
     message = {"role": "assistant", "content": text, "refusal": None}
     return {
@@ -112,15 +127,26 @@ def completion(completion_id: str, body: dict[str, Any], text: str) -> dict[str,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": body["model"],
-        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}],
-        "usage": completion_usage(body["messages"], text),
+        "choices": [
+            {"index": 0, "message": message, "logprobs": None, "finish_reason": finish_reason}
+        ],
+        "usage": usage or completion_usage(body["messages"], text),
     }
 
 
 class ChatStream:
     """Builds the SSE events of one streamed completion exactly as OpenAI frames them."""
 
-    def __init__(self, completion_id: str, body: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        completion_id: str,
+        body: dict[str, Any],
+        *,
+        finish_reason: str = "stop",
+        usage: dict[str, int] | None = None,
+    ) -> None:
+        self._finish_reason = finish_reason
+        self._usage = usage
         self._base = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -132,7 +158,7 @@ class ChatStream:
         self._messages: list[dict[str, Any]] = body["messages"]
 
     def events(self, text: str, chunk_chars: int, *, finished: bool) -> list[bytes]:
-        """Role chunk, content chunks (the last says ``stop`` when finished), usage, ``[DONE]``."""
+        """Role chunk, content chunks (the last says how it finished), usage, ``[DONE]``."""
         size = max(1, chunk_chars)
         pieces = [text[i : i + size] for i in range(0, len(text), size)]
         deltas: list[dict[str, Any]] = [{"role": "assistant", "content": "", "refusal": None}]
@@ -142,9 +168,9 @@ class ChatStream:
         if not pieces:
             deltas.append({})
         events = [self._chunk(delta, None) for delta in deltas[:-1]]
-        events.append(self._chunk(deltas[-1], "stop"))
+        events.append(self._chunk(deltas[-1], self._finish_reason))
         if self._include_usage:
-            usage = completion_usage(self._messages, text)
+            usage = self._usage or completion_usage(self._messages, text)
             events.append(_sse({**self._base, "choices": [], "usage": usage}))
         return [*events, b"data: [DONE]\n\n"]
 
