@@ -236,9 +236,7 @@ def test_history_max_tokens_caps_history_in_a_large_window() -> None:
     kept = counter.count_messages(MODEL, fitted.messages[1:-1]) - 3  # without the priming
     assert 1_500 < kept <= 2_000
     assert fitted.history_capped and fitted.dropped > 0
-    uncapped = fit_history(
-        counter, MODEL, SYSTEM, history, NEWEST, ContextBudget(1_047_576, 4_096)
-    )
+    uncapped = fit_history(counter, MODEL, SYSTEM, history, NEWEST, ContextBudget(1_047_576, 4_096))
     assert uncapped.dropped == 0 and not uncapped.history_capped
 
 
