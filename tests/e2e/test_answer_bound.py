@@ -5,48 +5,33 @@ and ``HISTORY_MAX_TOKENS`` caps the history sent to a 1M-token model."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.conversations.notices import LENGTH_CUT_MARK, history_capped_footnote
 from bot.conversations.tokens import TokenCounter
-from bot.store.models import ModelWindow
-from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.conftest import SettingsFactory
 from tests.e2e.seeding import seed_thread
+from tests.e2e.threads import converse, learned_rows
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.openai_servers import Flavour, ModelServer
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
+from tests.fakes.slack_requests import new_ts
 
 LONG_ANSWER = "A long explanation of the rollout, step by step. " * 40  # ~2,000 characters
 
 
-async def _ask(bot: RunningBot, fake_slack: FakeSlack, root: str, texts: list[str]) -> None:
-    for count, text in enumerate(texts, start=1):
-        first = count == 1
-        event = mention_event(text, ts=root) if first else message_event(text, thread_ts=root)
-        assert (await bot.post(event_body(event))).status_code == 200
-        await fake_slack.wait_for_calls("chat.stopStream", count)
-
-
-async def _answer_bounds(sqlite_url: str) -> list[tuple[str, str | None]]:
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
-        rows = (await connection.execute(select(ModelWindow.model, ModelWindow.answer_bound))).all()
-    await engine.dispose()
-    return [tuple(row) for row in rows]
+async def _answer_bounds(database_url: str) -> list[tuple[str, str | None]]:
+    return [(row.model, row.answer_bound) for row in await learned_rows(database_url)]
 
 
 async def test_every_request_is_bounded_and_an_answer_cut_at_the_limit_says_so(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script_chat(Reply(LONG_ANSWER), Reply("Short."))
-    root = new_ts()
-    bot = await start_bot(make_settings(ANSWER_MAX_TOKENS="50"))
-    try:
-        await _ask(bot, fake_slack, root, ["explain the rollout", "thanks, and then?"])
-    finally:
-        await bot.close()
+    root = await converse(
+        make_settings(ANSWER_MAX_TOKENS="50"),
+        fake_slack,
+        ["explain the rollout", "thanks, and then?"],
+    )
 
     first, second = fake_openai.chat_requests()
     assert first["max_completion_tokens"] == second["max_completion_tokens"] == 50
@@ -70,12 +55,9 @@ async def test_a_server_that_refuses_max_completion_tokens_gets_max_tokens_from_
 ) -> None:
     fake_openai.server = ModelServer(flavour, rejects_max_completion_tokens=True)
     fake_openai.script_chat(Reply(LONG_ANSWER), Reply("Short."))
-    root = new_ts()
-    bot = await start_bot(make_settings(ANSWER_MAX_TOKENS="50"))
-    try:
-        await _ask(bot, fake_slack, root, ["explain the rollout", "and then?"])
-    finally:
-        await bot.close()
+    root = await converse(
+        make_settings(ANSWER_MAX_TOKENS="50"), fake_slack, ["explain the rollout", "and then?"]
+    )
 
     refused, retried, next_turn = fake_openai.chat_requests()
     assert refused["max_completion_tokens"] == 50 and "max_tokens" not in refused
@@ -92,12 +74,11 @@ async def test_a_server_that_ignores_max_completion_tokens_gets_max_tokens_next_
 ) -> None:
     fake_openai.server = ModelServer("ollama")  # takes max_tokens only, ignores the other
     fake_openai.script_chat(Reply(LONG_ANSWER), Reply(LONG_ANSWER))
-    root = new_ts()
-    bot = await start_bot(make_settings(OPENAI_MODEL="llama3.1", ANSWER_MAX_TOKENS="50"))
-    try:
-        await _ask(bot, fake_slack, root, ["explain the rollout", "again, please"])
-    finally:
-        await bot.close()
+    root = await converse(
+        make_settings(OPENAI_MODEL="llama3.1", ANSWER_MAX_TOKENS="50"),
+        fake_slack,
+        ["explain the rollout", "again, please"],
+    )
 
     first, second = fake_openai.chat_requests()
     assert first["max_completion_tokens"] == 50
@@ -116,12 +97,7 @@ async def test_history_max_tokens_caps_the_history_of_a_1m_token_model(
     await seed_thread(sqlite_url, root, [f"turn {i}: {turn}" for i in range(300)])
     fake_openai.script_chat(Reply("Here is the gist."))
     settings = make_settings(OPENAI_MODEL="gpt-4.1", HISTORY_MAX_TOKENS="3000")
-    bot = await start_bot(settings)
-    try:
-        await bot.post(event_body(message_event("so what now?", thread_ts=root)))
-        await fake_slack.wait_for_calls("chat.stopStream", 1)
-    finally:
-        await bot.close()
+    await converse(settings, fake_slack, ["so what now?"], root=root)
 
     [request] = fake_openai.chat_requests()
     history = request["messages"][1:-1]

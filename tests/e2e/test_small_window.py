@@ -5,17 +5,15 @@ the learned window shared through the database."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.conversations.notices import DROPPED_FOOTNOTE
-from bot.store.models import ModelWindow
-from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.conftest import SettingsFactory, start_bot
 from tests.e2e.seeding import seed_thread
+from tests.e2e.threads import converse, learned_rows
 from tests.fakes.openai import Error, FakeOpenAI, Reply
 from tests.fakes.openai_servers import Flavour, ModelServer
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
+from tests.fakes.slack_requests import event_body, mention_event, new_ts
 
 WINDOW = 2_500
 TURNS = 12
@@ -33,16 +31,6 @@ def _long_turn(index: int) -> str:
 
 def _bound(request: dict[str, object]) -> object:
     return request.get("max_completion_tokens", request.get("max_tokens"))
-
-
-async def _talk(bot: RunningBot, fake_slack: FakeSlack, root: str, turns: range) -> None:
-    for index in turns:
-        if index == 0:
-            event = mention_event(_long_turn(index), ts=root)
-        else:
-            event = message_event(_long_turn(index), thread_ts=root)
-        assert (await bot.post(event_body(event))).status_code == 200
-        await fake_slack.wait_for_calls("chat.stopStream", index + 1, timeout=15)
 
 
 def _assert_all_answered(fake_slack: FakeSlack, root: str, turns: int) -> None:
@@ -67,12 +55,7 @@ async def test_twelve_long_turns_are_answered_with_the_window_learned_from_error
 ) -> None:
     fake_openai.server = _small_server(flavour)
     settings = make_settings()  # gpt-4o-mini: 128,000 tokens by the built-in table
-    root = new_ts()
-    bot = await start_bot(settings)
-    try:
-        await _talk(bot, fake_slack, root, range(TURNS))
-    finally:
-        await bot.close()
+    root = await converse(settings, fake_slack, [_long_turn(i) for i in range(TURNS)])
 
     _assert_all_answered(fake_slack, root, TURNS)
     requests = fake_openai.chat_requests()
@@ -81,10 +64,7 @@ async def test_twelve_long_turns_are_answered_with_the_window_learned_from_error
     assert 1 <= len(refused) <= 3  # learned (the count settles in a refit or two), then kept
     assert len(requests) == TURNS + len(refused)
     assert _bound(requests[-1]) == WINDOW // 2
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
-        [row] = (await connection.execute(select(ModelWindow))).all()
-    await engine.dispose()
+    [row] = await learned_rows(sqlite_url)
     assert (row.model, row.context_tokens, row.assumed_tokens) == ("gpt-4o-mini", WINDOW, 128_000)
     assert 1.2 < row.token_ratio < 2.0  # the server counts more than we do
     assert row.server == fake_openai.base_url
@@ -94,12 +74,8 @@ async def test_twelve_long_turns_are_answered_with_model_context_tokens_set(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.server = _small_server("vllm")
-    root = new_ts()
-    bot = await start_bot(make_settings(MODEL_CONTEXT_TOKENS=str(WINDOW)))
-    try:
-        await _talk(bot, fake_slack, root, range(TURNS))
-    finally:
-        await bot.close()
+    settings = make_settings(MODEL_CONTEXT_TOKENS=str(WINDOW))
+    root = await converse(settings, fake_slack, [_long_turn(i) for i in range(TURNS)])
 
     _assert_all_answered(fake_slack, root, TURNS)
     requests = fake_openai.chat_requests()
@@ -115,21 +91,11 @@ async def test_another_replica_uses_the_learned_window_without_an_error(
 ) -> None:
     fake_openai.server = _small_server("openai")
     settings = make_settings()
-    root = new_ts()
-    first = await start_bot(settings)
-    try:
-        await _talk(first, fake_slack, root, range(3))
-    finally:
-        await first.close()
+    root = await converse(settings, fake_slack, [_long_turn(i) for i in range(3)])
     learned = len(fake_openai.chat_requests())
 
-    second = await start_bot(settings)  # a fresh process: nothing cached, same database
-    try:
-        event = message_event(_long_turn(3), thread_ts=root)
-        assert (await second.post(event_body(event))).status_code == 200
-        await fake_slack.wait_for_calls("chat.stopStream", 4)
-    finally:
-        await second.close()
+    # A fresh bot, as another replica: nothing cached, the same database.
+    await converse(settings, fake_slack, [_long_turn(3)], root=root)
 
     [request] = fake_openai.chat_requests()[learned:]
     assert _fits(fake_openai.server, request)
@@ -165,19 +131,10 @@ async def test_a_refit_without_figures_shrinks_the_prompt_and_is_not_remembered(
     fake_openai.script_chat(
         Error(400, "context_length_exceeded", "Context too long."), Reply("ok"), Reply("again")
     )
-    bot = await start_bot(make_settings(MODEL_CONTEXT_TOKENS="6000", ANSWER_MAX_TOKENS="1000"))
-    try:
-        for count, text in enumerate(["first?", "second?"], start=1):
-            event = message_event(text, thread_ts=root)
-            assert (await bot.post(event_body(event))).status_code == 200
-            await fake_slack.wait_for_calls("chat.stopStream", count)
-    finally:
-        await bot.close()
+    settings = make_settings(MODEL_CONTEXT_TOKENS="6000", ANSWER_MAX_TOKENS="1000")
+    await converse(settings, fake_slack, ["first?", "second?"], root=root)
 
     first, refit, next_turn = fake_openai.chat_requests()
     assert len(refit["messages"]) < len(first["messages"])
     assert len(next_turn["messages"]) > len(refit["messages"])  # the guess was that answer's
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
-        assert (await connection.execute(select(ModelWindow))).all() == []
-    await engine.dispose()
+    assert await learned_rows(sqlite_url) == []
