@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.models import Feedback, Message, TurnStatus
-from tests.conftest import RunningBot
+from tests.conftest import RunningBot, SettingsFactory, start_bot
 from tests.fakes.openai import Cut, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_content import FakeMessage
@@ -82,13 +82,17 @@ async def test_fallback_when_streaming_is_unknown_is_taken_and_remembered(
 
 
 async def test_a_30000_character_answer_is_stored_whole_and_shown_across_messages(
-    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+    make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
 ) -> None:
     text = long_answer()
     fake_openai.script_chat(Reply(text, chunk_chars=50))
-    ts = await _ask(bot, "write a lot")
-    await fake_slack.wait_for_calls("chat.stopStream", 3)
-    await _wait_for_turns(bot, fake_slack, ts)
+    bot = await start_bot(make_settings(ANSWER_MAX_TOKENS="16000"))  # not cut at 4,096 tokens
+    try:
+        ts = await _ask(bot, "write a lot")
+        await fake_slack.wait_for_calls("chat.stopStream", 3)
+        await _wait_for_turns(bot, fake_slack, ts)
+    finally:
+        await bot.close()
 
     messages = fake_slack.thread("C0001", ts)
     parts = [markdown_of(m) for m in messages]
