@@ -1,7 +1,7 @@
 """model_windows: context windows, token ratios and answer bounds learned from the model
 server's errors, shared by every replica.
 
-Revision ID: 0005
+Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-02 00:30:00
 """
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
