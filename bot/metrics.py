@@ -83,6 +83,18 @@ class Metrics:
         self._openai_errors = Counter(
             "slackbot_openai_errors", "Model server errors by code.", ["code"], registry=r
         )
+        self._refusals = Counter(
+            "slackbot_policy_refusals",
+            "Requests refused by policy (access, moderation …) by code.",
+            ["code"],
+            registry=r,
+        )
+        self._moderation_errors = Counter(
+            "slackbot_moderation_errors",
+            "Moderation calls that failed (answered or refused by MODERATION_ON_ERROR), by code.",
+            ["code"],
+            registry=r,
+        )
         self._slack_errors = Counter(
             "slackbot_slack_errors", "Slack Web API errors by code.", ["code"], registry=r
         )
@@ -112,6 +124,12 @@ class Metrics:
     def openai_error(self, error: ModelError) -> None:
         code = error.code or (f"http_{error.status}" if error.status else type(error).__name__)
         self._openai_errors.labels(code).inc()
+
+    def policy_refused(self, code: str) -> None:
+        self._refusals.labels(code).inc()
+
+    def moderation_error(self, code: str) -> None:
+        self._moderation_errors.labels(code).inc()
 
     def slack_error(self, code: str) -> None:
         self._slack_errors.labels(code).inc()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.conversations.notices import DROPPED_FOOTNOTE, INTERRUPTED_MARK
 from bot.conversations.prompt import Prompt, PromptBuilder
@@ -13,6 +14,7 @@ from bot.errors import BotError, ModelContextTooLong, ModelStreamInterrupted
 from bot.metrics import Metrics
 from bot.openai_api.chat import ChatMessage
 from bot.openai_api.client import OpenAIClient
+from bot.policy.decision import Refusal
 from bot.slack_output.streaming import StreamingReply
 from bot.store.models import TurnStatus
 
@@ -26,27 +28,64 @@ class Outcome:
     """The answer as stored: the whole text, or what was shown before it broke."""
     error: BotError | None = None
     completion_tokens: int | None = None
+    refusal: Refusal | None = None
+    """The answer was withheld (output moderation); nothing was shown or is stored."""
+
+
+class AnswerCheck(Protocol):
+    """Whether a whole answer may be shown (``MODERATION=input,output``)."""
+
+    @property
+    def checks_output(self) -> bool: ...
+
+    async def check_answer(self, text: str) -> Refusal | None: ...
+
+
+class _HeldAnswer:
+    """Collects an answer that may be shown only once it is checked."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    async def append(self, delta: str) -> None:
+        self.text += delta
 
 
 class AnswerRunner:
-    def __init__(self, *, openai: OpenAIClient, prompts: PromptBuilder, metrics: Metrics) -> None:
+    def __init__(
+        self,
+        *,
+        openai: OpenAIClient,
+        prompts: PromptBuilder,
+        metrics: Metrics,
+        answer_check: AnswerCheck | None = None,
+    ) -> None:
         self._openai = openai
         self._prompts = prompts
         self._metrics = metrics
+        self._check = answer_check if answer_check and answer_check.checks_output else None
 
     async def run(self, prompt: Prompt, reply: StreamingReply) -> Outcome:
         """Stream the answer into ``reply``. The model failing, or Slack refusing part of the
-        answer, is an outcome; anything else is raised."""
+        answer, is an outcome; anything else is raised. An answer that must be checked first
+        is held back until the model is done, then shown whole, or withheld."""
         try:
             fitted = self._prompts.fit(prompt)
+            sink = _HeldAnswer() if self._check is not None else reply
             try:
-                tokens = await self._stream(fitted.messages, prompt.model, reply)
+                tokens = await self._stream(fitted.messages, prompt.model, sink)
             except ModelContextTooLong:
-                if reply.text:
+                if sink.text:
                     raise
                 log.warning("context length exceeded; retrying once with a tighter budget")
                 fitted = self._prompts.fit(prompt, tight=True)
-                tokens = await self._stream(fitted.messages, prompt.model, reply)
+                tokens = await self._stream(fitted.messages, prompt.model, sink)
+            if self._check is not None:
+                refusal = await self._check.check_answer(sink.text)
+                if refusal is not None:
+                    await reply.finish()
+                    return Outcome(TurnStatus.FAILED, "", completion_tokens=tokens, refusal=refusal)
+                await reply.append(sink.text)
             answer = reply.text
             if fitted.dropped:
                 await reply.append(f"\n\n{DROPPED_FOOTNOTE}")
@@ -60,7 +99,7 @@ class AnswerRunner:
             return Outcome(status, shown, error=exc)
 
     async def _stream(
-        self, messages: list[ChatMessage], model: str, reply: StreamingReply
+        self, messages: list[ChatMessage], model: str, reply: StreamingReply | _HeldAnswer
     ) -> int | None:
         completion_tokens: int | None = None
         async with contextlib.aclosing(self._openai.stream_chat(messages, model=model)) as deltas:

@@ -23,6 +23,8 @@ from bot.images.options import ImagineHelp, ImagineRequest, ImagineUsageError, p
 from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.images import GeneratedImage
+from bot.policy.refusals import Asker, RefusalDesk
+from bot.policy.rules import Policies, PolicyRequest, RequestKind
 from bot.reference import new_reference_id
 from bot.slack_output.files import SlackFiles, UploadFile
 from bot.slack_output.user_notes import CHANNEL_UNREACHABLE, UserNotes
@@ -73,7 +75,11 @@ class ImageService:
         model: str,
         metrics: Metrics,
         tasks: BackgroundTasks,
+        policies: Policies,
+        refusals: RefusalDesk,
     ) -> None:
+        self._policies = policies
+        self._refusals = refusals
         self._sessions = sessions
         self._metrics = metrics
         self._openai = openai
@@ -99,7 +105,28 @@ class ImageService:
         request off half done. Failures the person can be told about never escape it."""
         self._tasks.spawn(self._create(command), name="imagine")
 
+    async def _refused(self, command: ImagineCommand) -> bool:
+        """The same rules as answers: who may ask, where, and (moderation) the prompt."""
+        request = PolicyRequest(
+            kind=RequestKind.IMAGE,
+            team_id=command.team_id,
+            channel_id=command.channel_id,
+            user_id=command.user_id,
+            is_dm=command.channel_id.startswith("D"),
+            model=self._model,
+            text=command.request.prompt,
+        )
+        refusal = await self._policies.access.check(request)
+        refusal = refusal or await self._policies.content.check(request)
+        if refusal is None:
+            return False
+        asker = Asker(RequestKind.IMAGE, command.team_id, command.channel_id, command.user_id)
+        await self._refusals.refuse(asker, refusal)
+        return True
+
     async def _create(self, command: ImagineCommand) -> None:
+        if await self._refused(command):
+            return
         reference_id = new_reference_id()
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
