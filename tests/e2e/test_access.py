@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.models import PolicyRefusal
-from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.conftest import RunningBot, SettingsFactory, running_bot, start_bot
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import command_body, event_body, mention_event, message_event
@@ -135,13 +135,10 @@ async def test_a_slack_connect_user_is_refused_by_default(
 async def test_a_slack_connect_user_is_answered_when_external_users_are_allowed(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
-    bot = await start_bot(make_settings(EXTERNAL_USERS="allow"))
-    try:
+    async with running_bot(make_settings(EXTERNAL_USERS="allow")) as bot:
         guest = {**mention_event("hi from elsewhere", user="U0GUEST"), "user_team": "T0OTHER"}
         await bot.post(event_body(guest))
         await fake_slack.wait_for_calls("chat.stopStream", 1)
-    finally:
-        await bot.close()
     start = fake_slack.calls_to("chat.startStream")[0].args
     assert (start["recipient_user_id"], start["recipient_team_id"]) == ("U0GUEST", "T0OTHER")
     assert fake_slack.calls_to("chat.postEphemeral") == []
@@ -150,10 +147,9 @@ async def test_a_slack_connect_user_is_answered_when_external_users_are_allowed(
 async def test_a_group_slack_will_not_expand_refuses_its_members_without_a_crash(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
-    bot = await start_bot(make_settings(ALLOWED_USERS="S0GONE"))  # no such group: no_such_subteam
-    try:
+    async with running_bot(
+        make_settings(ALLOWED_USERS="S0GONE")
+    ) as bot:  # no such group: no_such_subteam
         await _mention(bot, "hello")
         await fake_slack.wait_for_calls("chat.postEphemeral", 1)
-    finally:
-        await bot.close()
     assert fake_openai.chat_requests() == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.conftest import RunningBot, SettingsFactory, running_bot
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import command_body, event_body, mention_event
@@ -50,11 +50,8 @@ async def test_bad_values_are_refused_with_a_clear_message(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     fake_slack.set_role("U0USER", "is_primary_owner")
-    bot = await start_bot(make_settings(ALLOWED_MODELS="gpt-"))
-    try:
+    async with running_bot(make_settings(ALLOWED_MODELS="gpt-")) as bot:
         await _refused_bad_values(bot, fake_openai)
-    finally:
-        await bot.close()
 
 
 async def _refused_bad_values(bot: RunningBot, fake_openai: FakeOpenAI) -> None:
@@ -71,11 +68,8 @@ async def test_a_model_is_accepted_with_a_warning_when_the_server_cannot_list_mo
     make_settings: SettingsFactory,
 ) -> None:
     settings = make_settings(OPENAI_API_KEY="sk-wrong", ADMIN_USERS="U0USER", ALLOWED_MODELS="my-")
-    bot = await start_bot(settings)  # every call answers 401
-    try:
+    async with running_bot(settings) as bot:  # every call answers 401
         reply = await _command(bot, "model my-azure-deployment")
-    finally:
-        await bot.close()
     assert "`my-azure-deployment`" in reply and "couldn't check it" in reply
 
 
@@ -131,16 +125,13 @@ async def test_an_admin_change_is_applied_announced_and_shown_with_who_and_when(
 async def test_admin_users_may_change_settings_without_a_workspace_role(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
-    bot = await start_bot(make_settings(ADMIN_USERS="U0LEAD, W0OTHER"))
-    try:
+    async with running_bot(make_settings(ADMIN_USERS="U0LEAD, W0OTHER")) as bot:
         assert "will use that system prompt" in await _command(
             bot, "prompt Be brief.", user_id="U0LEAD"
         )
         refused = await _command(bot, "prompt Be long.", user_id="U0USER")
         await bot.background_done()
         shown = await _command(bot, "show")
-    finally:
-        await bot.close()
     assert "<@U0LEAD>, <@W0OTHER>" in refused
     assert "Be brief." in shown and "Last changed by <@U0LEAD>" in shown
     assert fake_slack.calls_to("users.info")[0].args["user"] == "U0USER"  # ADMIN_USERS: no lookup
@@ -153,13 +144,10 @@ async def test_allowed_models_refuse_a_model_outside_the_list(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     fake_slack.set_role("U0USER", "is_admin")
-    bot = await start_bot(make_settings(ALLOWED_MODELS="gpt-4.1,o4-mini"))
-    try:
+    async with running_bot(make_settings(ALLOWED_MODELS="gpt-4.1,o4-mini")) as bot:
         refused = await _command(bot, "model gpt-5")
         default = await _command(bot, "model gpt-4o-mini")  # OPENAI_MODEL is always allowed
         shown = await _command(bot, "show")
-    finally:
-        await bot.close()
     assert "`gpt-5` is not one of the models allowed here" in refused
     assert "`gpt-4o-mini`, `gpt-4.1`, `o4-mini`" in refused
     assert "will use `gpt-4o-mini`" in default and "(default)" in shown

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.models import Message, PolicyRefusal
-from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.conftest import RunningBot, SettingsFactory, running_bot
 from tests.fakes.openai import Error, FakeOpenAI, Reply
 from tests.fakes.png import make_png
 from tests.fakes.slack import FakeSlack
@@ -57,15 +57,12 @@ async def test_a_flagged_message_gets_a_calm_notice_and_the_model_is_not_asked(
 ) -> None:
     caplog.set_level(logging.INFO)
     fake_openai.flag("hurt them", "violence", "harassment/threatening")
-    bot = await start_bot(make_settings(MODERATION="input"))
-    try:
+    async with running_bot(make_settings(MODERATION="input")) as bot:
         flagged = await _mention(bot, "how do I hurt them badly")
         await fake_slack.wait_for_calls("chat.postEphemeral", 1)
         await _mention(bot, "how do I bake bread")
         await fake_slack.wait_for_calls("chat.stopStream", 1)
         metrics = (await bot.http.get("/metrics")).text
-    finally:
-        await bot.close()
 
     [note] = fake_slack.calls_to("chat.postEphemeral")
     assert note.args["user"] == "U0USER" and note.args["thread_ts"] == flagged
@@ -95,12 +92,9 @@ async def test_attached_images_are_moderated_with_the_text_as_multimodal_input(
     fake_openai.flag_images("violence/graphic")
     url = fake_slack.add_file("scene.png", make_png(3), "image/png")
     image = {"id": "F0IMG", "name": "scene.png", "mimetype": "image/png", "size": 100}
-    bot = await start_bot(make_settings(MODERATION="input"))
-    try:
+    async with running_bot(make_settings(MODERATION="input")) as bot:
         await _mention(bot, "what is this?", files=[{**image, "url_private": url}])
         await fake_slack.wait_for_calls("chat.postEphemeral", 1)
-    finally:
-        await bot.close()
     [request] = fake_openai.moderation_requests()
     _validate_moderation_request(request)
     text, picture = request["input"]
@@ -116,14 +110,11 @@ async def test_a_flagged_answer_is_withheld_and_not_stored(
 ) -> None:
     fake_openai.flag("step one: the poison", "illicit/violent")
     fake_openai.script_chat(Reply("Sure. Step one: the poison is…"), Reply("Fine answer."))
-    bot = await start_bot(make_settings(MODERATION="input,output"))
-    try:
+    async with running_bot(make_settings(MODERATION="input,output")) as bot:
         withheld = await _mention(bot, "tell me a story")
         await fake_slack.wait_for_calls("chat.postMessage", 1)
         answered = await _mention(bot, "another one")
         await fake_slack.wait_for_calls("chat.stopStream", 1)
-    finally:
-        await bot.close()
 
     [notice] = fake_slack.thread("C0001", withheld)
     assert "withheld" in notice.visible_text() and "violent wrongdoing" in notice.visible_text()
@@ -152,15 +143,12 @@ async def test_a_failing_moderation_server_is_allowed_by_default_with_a_warning(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_openai.script_moderations(*[Error(status, None)] * 4)
-    bot = await start_bot(make_settings(MODERATION="input"))
-    try:
+    async with running_bot(make_settings(MODERATION="input")) as bot:
         await _mention(bot, "first")
         await fake_slack.wait_for_calls("chat.stopStream", 1)
         await _mention(bot, "second")
         await fake_slack.wait_for_calls("chat.stopStream", 2)
         metrics = (await bot.http.get("/metrics")).text
-    finally:
-        await bot.close()
     assert len(fake_openai.chat_requests()) == 2
     warnings = [r for r in caplog.records if "answering unchecked" in r.getMessage()]
     assert len(warnings) == 1  # at most once a minute
@@ -171,12 +159,9 @@ async def test_a_failing_moderation_server_refuses_when_configured(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script_moderations(Error(404, None))
-    bot = await start_bot(make_settings(MODERATION="input", MODERATION_ON_ERROR="refuse"))
-    try:
+    async with running_bot(make_settings(MODERATION="input", MODERATION_ON_ERROR="refuse")) as bot:
         await _mention(bot, "anything")
         await fake_slack.wait_for_calls("chat.postEphemeral", 1)
-    finally:
-        await bot.close()
     assert "safety check" in fake_slack.calls_to("chat.postEphemeral")[0].args["text"]
     assert fake_openai.chat_requests() == []
 
@@ -185,14 +170,11 @@ async def test_imagine_prompts_are_moderated(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.flag("gore", "violence/graphic")
-    bot = await start_bot(make_settings(MODERATION="input"))
-    try:
+    async with running_bot(make_settings(MODERATION="input")) as bot:
         for prompt in ("a scene full of gore", "a calm lake"):
             body = command_body("/imagine", prompt)
             assert (await bot.post(body, content_type=FORM)).status_code == 200
         await bot.background_done()
-    finally:
-        await bot.close()
     [note] = fake_slack.calls_to("chat.postEphemeral")
     assert "that prompt" in note.args["text"] and "graphic violence" in note.args["text"]
     assert [r["prompt"] for r in fake_openai.image_requests()] == ["a calm lake"]
@@ -208,11 +190,8 @@ async def test_moderation_can_go_to_another_server_with_its_own_key(
             MODERATION_BASE_URL=moderation_server.base_url,
             MODERATION_API_KEY="sk-moderation",
         )
-        bot = await start_bot(settings)
-        try:
+        async with running_bot(settings) as bot:
             await _mention(bot, "my secret plan")
             await fake_slack.wait_for_calls("chat.postEphemeral", 1)
-        finally:
-            await bot.close()
         assert len(moderation_server.moderation_requests()) == 1
     assert fake_openai.moderation_requests() == [] and fake_openai.chat_requests() == []
