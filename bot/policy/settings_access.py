@@ -3,6 +3,7 @@ models may be chosen (``ALLOWED_MODELS``, names or prefixes; the default model a
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
@@ -16,6 +17,13 @@ log = logging.getLogger(__name__)
 
 ROLE_SECONDS = 60.0
 """How long a person's workspace role is trusted before ``users.info`` is asked again."""
+LOOKUP_SECONDS = 0.8
+"""The lookup runs before a slash command's acknowledgement (3 s, the model check included)."""
+ROLE_UNKNOWN = Refusal(
+    "settings_role_unknown",
+    "I couldn't check with Slack whether you are a workspace admin. Please try again in a moment.",
+    private=True,
+)
 
 
 class RoleReader(Protocol):
@@ -43,10 +51,13 @@ class SettingsAccess:
         if user_id in self._admin_users:
             return None
         try:
-            admin = await self._cache.get(user_id, lambda: self._roles.is_workspace_admin(user_id))
-        except SlackDeliveryError as exc:
-            log.warning("could not look up a workspace role: %s", exc.error)
-            admin = False
+            async with asyncio.timeout(LOOKUP_SECONDS):
+                admin = await self._cache.get(
+                    user_id, lambda: self._roles.is_workspace_admin(user_id)
+                )
+        except (SlackDeliveryError, TimeoutError) as exc:
+            log.warning("could not look up a workspace role: %s", getattr(exc, "error", "timeout"))
+            return ROLE_UNKNOWN
         if admin:
             return None
         people = ", ".join(f"<@{user}>" for user in self._admin_users)

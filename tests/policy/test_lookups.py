@@ -130,3 +130,15 @@ async def test_text_moderation_models_get_the_text_alone(
     text_only, multimodal = fake_openai.moderation_requests()
     assert text_only["input"] == "look"
     assert multimodal["input"][1] == {"type": "image_url", "image_url": {"url": image}}
+
+
+async def test_a_role_slack_will_not_tell_is_said_plainly_and_asked_again_next_time(
+    fake_slack: FakeSlack, people: SlackPeople
+) -> None:
+    access = SettingsAccess(people, admin_users=(), default_model="m", allowed_models=())
+    fake_slack.set_role("U0ADMIN", "is_admin")
+    fake_slack.fail("users.info", "fatal_error")
+    refusal = await access.may_change("U0ADMIN")
+    assert refusal is not None and refusal.code == "settings_role_unknown"
+    assert "try again" in refusal.notice
+    assert await access.may_change("U0ADMIN") is None
