@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from bot.config_lists import moderation_modes, names, slack_ids
 from bot.errors import ConfigError
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -101,36 +102,6 @@ def _choice(*choices: str) -> Callable[[str, str], str]:
 
 def _text(name: str, value: str) -> str:
     return value
-
-
-_ID_KINDS = {"U": "user", "W": "user", "S": "user group", "C": "channel", "G": "channel", "D": "DM"}
-
-
-def _slack_ids(kinds: str, example: str) -> Callable[[str, str], tuple[str, ...]]:
-    """A comma-separated list of Slack ids whose first letter is one of ``kinds``."""
-
-    def parse(name: str, value: str) -> tuple[str, ...]:
-        ids = tuple(part.strip() for part in value.split(",") if part.strip())
-        for item in ids:
-            if item[0] not in kinds or not item.isalnum() or not item.isupper():
-                wanted = " or ".join(sorted({_ID_KINDS[k] for k in kinds}))
-                raise ConfigError(
-                    name, f"must be comma-separated {wanted} ids like {example}, got {item[:40]!r}"
-                )
-        return ids
-
-    return parse
-
-
-def _names(name: str, value: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in value.split(",") if part.strip())
-
-
-def _moderation(name: str, value: str) -> frozenset[str]:
-    parts = frozenset(part.strip().lower() for part in value.split(",") if part.strip())
-    if parts in (frozenset({"off"}), frozenset({"input"}), frozenset({"input", "output"})):
-        return parts - {"off"}
-    raise ConfigError(name, f"must be off, input or input,output, got {value!r}")
 
 
 _APP_PAGE = "your app's page at https://api.slack.com/apps"
@@ -275,7 +246,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "ADMIN_USERS",
-        _slack_ids("UW", "U012AB3CD"),
+        slack_ids("UW", "U012AB3CD"),
         "",
         "Comma-separated user ids who may change `/ai-settings`, besides workspace admins and "
         "owners.",
@@ -283,7 +254,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "ALLOWED_MODELS",
-        _names,
+        names,
         "",
         "Comma-separated model names or prefixes `/ai-settings model` may choose; empty: only "
         "`OPENAI_MODEL`, which is always allowed.",
@@ -291,14 +262,14 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "ALLOWED_USERS",
-        _slack_ids("UWS", "U012AB3CD,S0614TZR7"),
+        slack_ids("UWS", "U012AB3CD,S0614TZR7"),
         "",
         "Comma-separated user or user-group (`S…`) ids who may use the bot; empty: everyone.",
         parses_empty=True,
     ),
     Variable(
         "ALLOWED_CHANNELS",
-        _slack_ids("CGD", "C012AB3CD"),
+        slack_ids("CGD", "C012AB3CD"),
         "",
         "Comma-separated channel ids where the bot answers; empty: every channel. DMs with the "
         "bot follow the user lists only.",
@@ -306,7 +277,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "BLOCKED_USERS",
-        _slack_ids("UWS", "U012AB3CD,S0614TZR7"),
+        slack_ids("UWS", "U012AB3CD,S0614TZR7"),
         "",
         "Comma-separated user or user-group ids never served; wins over `ALLOWED_USERS`.",
         parses_empty=True,
@@ -319,7 +290,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "MODERATION",
-        _moderation,
+        moderation_modes,
         "off",
         "`off`, `input` (the user's text and images are checked before the model is asked) or "
         "`input,output` (the answer is checked too, and shown once checked).",
