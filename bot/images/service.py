@@ -3,6 +3,7 @@ record what happened. The person who asked hears about every outcome; only they 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from bot.store.models import ImageStatus
 
 log = logging.getLogger(__name__)
 
+ADMIT_SECONDS = 1.0
+"""How long the access rules may take before the acknowledgement (Slack waits 3 s)."""
 _TITLE_CHARS = 100
 _SLUG_CHARS = 40
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -105,9 +108,30 @@ class ImageService:
         request off half done. Failures the person can be told about never escape it."""
         self._tasks.spawn(self._create(command), name="imagine")
 
+    async def admit(self, command: ImagineCommand) -> str | None:
+        """Before the acknowledgement: the refusal to show instead of "generating", when the
+        access rules answer in time (the background checks them again if they did not)."""
+        try:
+            async with asyncio.timeout(ADMIT_SECONDS):
+                refusal = await self._policies.access.check(self._policy_request(command))
+        except TimeoutError:
+            return None
+        if refusal is None:
+            return None
+        await self._refusals.record(_asker(command), refusal)
+        return refusal.notice
+
     async def _refused(self, command: ImagineCommand) -> bool:
         """The same rules as answers: who may ask, where, and (moderation) the prompt."""
-        request = PolicyRequest(
+        request = self._policy_request(command)
+        refusal = await self._policies.access.check(request)
+        refusal = refusal or await self._policies.content.check(request)
+        if refusal is not None:
+            await self._refusals.refuse(_asker(command), refusal)
+        return refusal is not None
+
+    def _policy_request(self, command: ImagineCommand) -> PolicyRequest:
+        return PolicyRequest(
             kind=RequestKind.IMAGE,
             team_id=command.team_id,
             channel_id=command.channel_id,
@@ -116,13 +140,6 @@ class ImageService:
             model=self._model,
             text=command.request.prompt,
         )
-        refusal = await self._policies.access.check(request)
-        refusal = refusal or await self._policies.content.check(request)
-        if refusal is None:
-            return False
-        asker = Asker(RequestKind.IMAGE, command.team_id, command.channel_id, command.user_id)
-        await self._refusals.refuse(asker, refusal)
-        return True
 
     async def _create(self, command: ImagineCommand) -> None:
         if await self._refused(command):
@@ -232,6 +249,10 @@ class ImageService:
                 file_ids=file_ids or [],
                 error=error,
             )
+
+
+def _asker(command: ImagineCommand) -> Asker:
+    return Asker(RequestKind.IMAGE, command.team_id, command.channel_id, command.user_id)
 
 
 def _describe(error: BaseException) -> str:

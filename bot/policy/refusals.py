@@ -55,6 +55,20 @@ class RefusalDesk:
     async def refuse(self, asker: Asker, refusal: Refusal) -> None:
         """Record, count and (unless told already in this thread) tell. Never raises for
         Slack refusing the note: the refusal stands either way."""
+        if not await self.record(asker, refusal):
+            return
+        try:
+            await self._output.deliver(
+                channel=asker.channel_id,
+                thread_ts=asker.thread_ts,
+                user_id=asker.user_id,
+                refusal=refusal,
+            )
+        except BotError as exc:
+            log.warning("could not tell about a refusal: %s", describe_error(exc))
+
+    async def record(self, asker: Asker, refusal: Refusal) -> bool:
+        """Store and count the refusal; whether the person is still to be told of it."""
         categories = refusal.categories if isinstance(refusal, ModerationRefusal) else ()
         self._metrics.policy_refused(refusal.code)
         log.info(
@@ -81,14 +95,4 @@ class RefusalDesk:
                 code=refusal.code,
                 categories=categories,
             )
-        if told:
-            return
-        try:
-            await self._output.deliver(
-                channel=asker.channel_id,
-                thread_ts=asker.thread_ts,
-                user_id=asker.user_id,
-                refusal=refusal,
-            )
-        except BotError as exc:
-            log.warning("could not tell about a refusal: %s", describe_error(exc))
+        return not told

@@ -107,12 +107,18 @@ async def test_dms_follow_the_user_lists_and_imagine_the_same_rules(
     await restricted.post(event_body(dm))
     await fake_slack.wait_for_calls("chat.stopStream", 1)
 
+    acks = {}
     for user in ("U0STRANGER", "U0MEMBER"):
         body = command_body("/imagine", "a red fox", user_id=user)
-        assert (await restricted.post(body, content_type=FORM)).status_code == 200
+        response = await restricted.post(body, content_type=FORM)
+        assert response.status_code == 200
+        acks[user] = response.json()
     await restricted.background_done()
-    [note] = fake_slack.calls_to("chat.postEphemeral")
-    assert note.args["user"] == "U0STRANGER" and "only available to some" in note.args["text"]
+    # The refusal is the acknowledgement itself, shown to that person alone.
+    assert acks["U0STRANGER"]["response_type"] == "ephemeral"
+    assert "only available to some people" in acks["U0STRANGER"]["text"]
+    assert "only available" not in acks["U0MEMBER"]["text"]
+    assert fake_slack.calls_to("chat.postEphemeral") == []
     assert len(fake_openai.image_requests()) == 1  # the member's
     assert len(fake_slack.uploads) == 1
 
