@@ -135,9 +135,7 @@ class ModerationRule:
         )
 
     def _unavailable(self, error: ModelError) -> Refusal | None:
-        self._metrics.moderation_error(
-            error.code or (f"http_{error.status}" if error.status else type(error).__name__)
-        )
+        self._metrics.moderation_error(error)
         if self._settings.refuse_on_error:
             log.warning("moderation failed; refusing: %s", describe_error(error))
             return UNAVAILABLE
