@@ -1,8 +1,9 @@
 """The way of one message: a recorded Slack message in, a stored turn and a streamed answer out.
 
 ``handle`` is the inbox's handler for messages. In thread order (one answer at a time per
-thread) it closes what an earlier attempt left in Slack, builds the prompt, runs the answer and
-reports the outcome; the assistant turn is stored by the inbox in the transaction that marks
+thread) it closes what an earlier attempt left in Slack, asks the policy whether this person
+may be answered here, builds the prompt, asks the policy about it, runs the answer and reports
+the outcome; the assistant turn is stored by the inbox in the transaction that marks
 the delivery done, so a crash in between leaves work that recovery finishes, never a turn
 stored twice. Whatever goes wrong, the stream is closed; on the last attempt the user is told,
 with a reference id.
@@ -62,10 +63,10 @@ class ConversationService:
                 log.warning("gave up after repeated attempts", extra=_ref(work))
                 await self._tell(message, failure_notice(RuntimeError(), work.reference_id))
                 return
-            if self._policy is not None and await self._policy.refused_access(message):
-                return
             reply: StreamingReply | None = None
             try:
+                if self._policy is not None and await self._policy.refused_access(message):
+                    return
                 prompt = await self._prompts.build(message, work.event_id, attachments)
                 if prompt is None:
                     return
