@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from bot.config_lists import moderation_modes, names, slack_ids
 from bot.errors import ConfigError
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -139,6 +140,8 @@ class Variable:
     secret: bool = False
     unset: Any = ""
     """The value when the variable is empty and its default is too."""
+    parses_empty: bool = False
+    """Parse the empty value too (lists: empty means an empty tuple, not a string)."""
 
 
 VARIABLES: tuple[Variable, ...] = (
@@ -278,6 +281,84 @@ VARIABLES: tuple[Variable, ...] = (
         "25",
         "On SIGTERM, how long in-flight answers may finish before the process exits.",
     ),
+    Variable(
+        "ADMIN_USERS",
+        slack_ids("UW", "U012AB3CD"),
+        "",
+        "Comma-separated user ids who may change `/ai-settings`, besides workspace admins and "
+        "owners.",
+        parses_empty=True,
+    ),
+    Variable(
+        "ALLOWED_MODELS",
+        names,
+        "",
+        "Comma-separated model names or prefixes `/ai-settings model` may choose; empty: only "
+        "`OPENAI_MODEL`, which is always allowed.",
+        parses_empty=True,
+    ),
+    Variable(
+        "ALLOWED_USERS",
+        slack_ids("UWS", "U012AB3CD,S0614TZR7"),
+        "",
+        "Comma-separated user or user-group (`S…`) ids who may use the bot; empty: everyone.",
+        parses_empty=True,
+    ),
+    Variable(
+        "ALLOWED_CHANNELS",
+        slack_ids("CGD", "C012AB3CD"),
+        "",
+        "Comma-separated channel ids where the bot answers; empty: every channel. DMs with the "
+        "bot follow the user lists only.",
+        parses_empty=True,
+    ),
+    Variable(
+        "BLOCKED_USERS",
+        slack_ids("UWS", "U012AB3CD,S0614TZR7"),
+        "",
+        "Comma-separated user or user-group ids never served; wins over `ALLOWED_USERS`.",
+        parses_empty=True,
+    ),
+    Variable(
+        "EXTERNAL_USERS",
+        _choice("refuse", "allow"),
+        "refuse",
+        "`allow` to answer people of other organisations in Slack Connect channels.",
+    ),
+    Variable(
+        "MODERATION",
+        moderation_modes,
+        "off",
+        "`off`, `input` (the user's text and images are checked before the model is asked) or "
+        "`input,output` (the answer is checked too, and shown once checked).",
+    ),
+    Variable(
+        "OPENAI_MODERATION_MODEL",
+        _text,
+        "omni-moderation-latest",
+        "Model for `POST /moderations`.",
+    ),
+    Variable(
+        "MODERATION_ON_ERROR",
+        _choice("allow", "refuse"),
+        "allow",
+        "When the moderation server fails or lacks the endpoint: `allow` (answer, warn in the "
+        "log at most once a minute) or `refuse`.",
+    ),
+    Variable(
+        "MODERATION_BASE_URL",
+        _base_url,
+        "",
+        "Moderation server when it is not `OPENAI_BASE_URL` (e.g. OpenAI while chat is "
+        "self-hosted).",
+    ),
+    Variable(
+        "MODERATION_API_KEY",
+        _text,
+        "",
+        "Key for `MODERATION_BASE_URL`; unset: `OPENAI_API_KEY`.",
+        secret=True,
+    ),
     Variable("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
     Variable("LOG_FORMAT", _choice("text", "json"), "text", "`text`, or `json` for containers."),
 )
@@ -312,6 +393,17 @@ class Settings:
     worker_concurrency: int
     inbox_lease_seconds: float
     shutdown_grace_seconds: float
+    admin_users: tuple[str, ...]
+    allowed_models: tuple[str, ...]
+    allowed_users: tuple[str, ...]
+    allowed_channels: tuple[str, ...]
+    blocked_users: tuple[str, ...]
+    external_users: str
+    moderation: frozenset[str]
+    openai_moderation_model: str
+    moderation_on_error: str
+    moderation_base_url: str
+    moderation_api_key: str = field(repr=False)
     log_level: str
     log_format: str
 
@@ -338,7 +430,8 @@ class Settings:
                         var.name, f"is required. {var.doc} Set it in .env or the environment."
                     )
                 raw = var.default
-            parsed[var.name.lower()] = var.parse(var.name, raw) if raw else var.unset
+            parse = raw or var.parses_empty
+            parsed[var.name.lower()] = var.parse(var.name, raw or "") if parse else var.unset
         settings = cls(**parsed)
         if not settings.socket_mode and not settings.slack_signing_secret:
             raise ConfigError(

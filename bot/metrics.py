@@ -83,6 +83,18 @@ class Metrics:
         self._openai_errors = Counter(
             "slackbot_openai_errors", "Model server errors by code.", ["code"], registry=r
         )
+        self._refusals = Counter(
+            "slackbot_policy_refusals",
+            "Requests refused by policy (access, moderation …) by code.",
+            ["code"],
+            registry=r,
+        )
+        self._moderation_errors = Counter(
+            "slackbot_moderation_errors",
+            "Moderation calls that failed (answered or refused by MODERATION_ON_ERROR), by code.",
+            ["code"],
+            registry=r,
+        )
         self._slack_errors = Counter(
             "slackbot_slack_errors", "Slack Web API errors by code.", ["code"], registry=r
         )
@@ -110,8 +122,13 @@ class Metrics:
         self._in_flight.set_function(read)
 
     def openai_error(self, error: ModelError) -> None:
-        code = error.code or (f"http_{error.status}" if error.status else type(error).__name__)
-        self._openai_errors.labels(code).inc()
+        self._openai_errors.labels(_model_error_code(error)).inc()
+
+    def policy_refused(self, code: str) -> None:
+        self._refusals.labels(code).inc()
+
+    def moderation_error(self, error: ModelError) -> None:
+        self._moderation_errors.labels(_model_error_code(error)).inc()
 
     def slack_error(self, code: str) -> None:
         self._slack_errors.labels(code).inc()
@@ -137,6 +154,11 @@ class SlackErrorCounter(AsyncRetryHandler):
         if code is not None:
             self._metrics.slack_error(code)
         return False
+
+
+def _model_error_code(error: ModelError) -> str:
+    """OpenAI's error code, else ``http_<status>``, else the error's type."""
+    return error.code or (f"http_{error.status}" if error.status else type(error).__name__)
 
 
 def _failure_code(response: HttpResponse | None) -> str | None:

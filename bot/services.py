@@ -24,6 +24,7 @@ from bot.conversations.channel_settings import ChannelSettingsService
 from bot.conversations.edits import TurnEdits
 from bot.conversations.intake import MESSAGE_KIND, MessageIntake, admit_messages
 from bot.conversations.locks_pg import thread_locks_for
+from bot.conversations.policy_checks import PolicyChecks
 from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
@@ -34,8 +35,17 @@ from bot.inbox import Inbox
 from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
+from bot.policy.access import AccessLists, AccessRule
+from bot.policy.moderation import ModerationRule, ModerationSettings
+from bot.policy.refusals import RefusalDesk
+from bot.policy.rules import Policies, Policy
+from bot.policy.settings_access import SettingsAccess
+from bot.policy.usergroups import UserGroups
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
+from bot.slack_input.people import SlackPeople
+from bot.slack_output.announcements import ChannelAnnouncer
 from bot.slack_output.files import SlackFiles
+from bot.slack_output.refusals import SlackRefusals
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
@@ -59,6 +69,8 @@ class Services:
     images: ImageService
     edits: TurnEdits
     channel_settings: ChannelSettingsService
+    moderator: OpenAIClient | None
+    """The moderation server's client; None with ``MODERATION=off``."""
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
@@ -90,6 +102,49 @@ def build_openai_client(settings: Settings, metrics: Metrics) -> OpenAIClient:
     )
 
 
+def build_moderation_client(settings: Settings, metrics: Metrics) -> OpenAIClient | None:
+    """Its own client (``MODERATION_BASE_URL`` / ``MODERATION_API_KEY`` or the chat server's),
+    with a short retry budget: every message waits for it."""
+    if not settings.moderation:
+        return None
+    return OpenAIClient(
+        settings.moderation_base_url or settings.openai_base_url,
+        settings.moderation_api_key or settings.openai_api_key,
+        connect_timeout=settings.openai_connect_timeout,
+        read_timeout=min(settings.openai_read_timeout, 20.0),
+        max_connections=100,
+        retry=RetryPolicy(max_attempts=2, base_delay=0.2, max_total=10.0),
+        on_error=metrics.openai_error,
+    )
+
+
+def build_policies(
+    settings: Settings, people: SlackPeople, moderator: OpenAIClient | None, metrics: Metrics
+) -> tuple[Policies, ModerationRule | None]:
+    access = AccessRule(
+        AccessLists(
+            allowed_users=settings.allowed_users,
+            allowed_channels=settings.allowed_channels,
+            blocked_users=settings.blocked_users,
+            allow_external=settings.external_users == "allow",
+        ),
+        UserGroups(people),
+    )
+    if moderator is None:
+        return Policies(access=Policy([access])), None
+    moderation = ModerationRule(
+        moderator,
+        ModerationSettings(
+            model=settings.openai_moderation_model,
+            check_input="input" in settings.moderation,
+            check_output="output" in settings.moderation,
+            refuse_on_error=settings.moderation_on_error == "refuse",
+        ),
+        metrics,
+    )
+    return Policies(access=Policy([access]), content=Policy([moderation])), moderation
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """Build every long-lived object; on exit close each one, whatever failed."""
@@ -109,10 +164,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         stack.push_async_callback(slack.session.close)
         openai = build_openai_client(settings, metrics)
         stack.push_async_callback(openai.aclose)
+        moderator = build_moderation_client(settings, metrics)
+        if moderator is not None:
+            stack.push_async_callback(moderator.aclose)
+        people = SlackPeople(slack)
+        policies, moderation = build_policies(settings, people, moderator, metrics)
         downloads = SlackFileDownloader(settings.slack_bot_token, settings.slack_api_url)
         stack.push_async_callback(downloads.aclose)
         tasks = BackgroundTasks()
         replies = SlackReplies(slack, tasks=tasks)
+        refusals = RefusalDesk(sessions, SlackRefusals(replies, UserNotes(slack)), metrics)
         counter = TokenCounter()
         prompts = PromptBuilder(
             sessions=sessions,
@@ -145,10 +206,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                     server=server_identity(settings.openai_base_url),
                     configured=settings.model_context_tokens,
                 ),
+                answer_check=moderation,
             ),
             replies=replies,
             locks=thread_locks_for(engine),
             metrics=metrics,
+            policy=PolicyChecks(policies, refusals, sessions),
         )
         inbox = Inbox(
             sessions,
@@ -180,6 +243,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 model=settings.openai_image_model,
                 metrics=metrics,
                 tasks=tasks,
+                policies=policies,
+                refusals=refusals,
             ),
             edits=TurnEdits(sessions),
             channel_settings=ChannelSettingsService(
@@ -187,5 +252,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 openai,
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
+                access=SettingsAccess(
+                    people,
+                    admin_users=settings.admin_users,
+                    default_model=settings.openai_model,
+                    allowed_models=settings.allowed_models,
+                ),
+                announcer=ChannelAnnouncer(slack),
+                tasks=tasks,
             ),
+            moderator=moderator,
         )

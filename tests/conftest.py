@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -128,6 +129,17 @@ async def start_bot(settings: Settings) -> RunningBot:
     server = BotServer(settings)
     await server.start(host="127.0.0.1", port=0)
     return RunningBot(server)
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[RunningBot]:
+    """``async with running_bot(make_settings(...)) as bot``: started, and stopped whatever the
+    test did."""
+    bot = await start_bot(settings)
+    try:
+        yield bot
+    finally:
+        await bot.close()
 
 
 @pytest.fixture

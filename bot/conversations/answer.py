@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass
+from typing import Protocol
 
 from bot.conversations.budget import ContextBudget, FittedPrompt
 from bot.conversations.notices import (
@@ -31,6 +32,7 @@ from bot.errors import (
 from bot.metrics import Metrics
 from bot.openai_api.chat import ChatMessage
 from bot.openai_api.client import OpenAIClient
+from bot.policy.decision import Refusal
 from bot.slack_output.streaming import StreamingReply
 from bot.store.models import TurnStatus
 
@@ -44,6 +46,27 @@ class Outcome:
     """The answer as stored: the whole text, or what was shown before it broke."""
     error: BotError | None = None
     completion_tokens: int | None = None
+    refusal: Refusal | None = None
+    """The answer was withheld (output moderation); nothing was shown or is stored."""
+
+
+class AnswerCheck(Protocol):
+    """Whether a whole answer may be shown (``MODERATION=input,output``)."""
+
+    @property
+    def checks_output(self) -> bool: ...
+
+    async def check_answer(self, text: str) -> Refusal | None: ...
+
+
+class _HeldAnswer:
+    """Collects an answer that may be shown only once it is checked."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    async def append(self, delta: str) -> None:
+        self.text += delta
 
 
 MAX_REFITS = 2
@@ -64,17 +87,32 @@ class AnswerRunner:
         prompts: PromptBuilder,
         metrics: Metrics,
         windows: ModelWindows,
+        answer_check: AnswerCheck | None = None,
     ) -> None:
         self._openai = openai
         self._prompts = prompts
         self._metrics = metrics
         self._windows = windows
+        self._check = answer_check if answer_check and answer_check.checks_output else None
 
     async def run(self, prompt: Prompt, reply: StreamingReply) -> Outcome:
         """Stream the answer into ``reply``. The model failing, or Slack refusing part of the
-        answer, is an outcome; anything else is raised."""
+        answer, is an outcome; anything else is raised. An answer that must be checked first
+        is held back until the model is done, then shown whole, or withheld."""
         try:
-            fitted, budget, streamed = await self._fitted_stream(prompt, reply)
+            sink = _HeldAnswer() if self._check is not None else reply
+            fitted, budget, streamed = await self._fitted_stream(prompt, sink)
+            if self._check is not None:
+                refusal = await self._check.check_answer(sink.text)
+                if refusal is not None:
+                    await reply.finish()
+                    return Outcome(
+                        TurnStatus.FAILED,
+                        "",
+                        completion_tokens=streamed.completion_tokens,
+                        refusal=refusal,
+                    )
+                await reply.append(sink.text)
             answer = reply.text
             if streamed.finish_reason == "length":
                 await reply.append(f"\n\n{LENGTH_CUT_MARK}")
@@ -94,7 +132,7 @@ class AnswerRunner:
             return Outcome(status, shown, error=exc)
 
     async def _fitted_stream(
-        self, prompt: Prompt, reply: StreamingReply
+        self, prompt: Prompt, reply: StreamingReply | _HeldAnswer
     ) -> tuple[FittedPrompt, ContextBudget, _Streamed]:
         """Fit and stream with the answer bounded. When the server says the prompt does not
         fit, learn its window and count from the error and refit, at most ``MAX_REFITS``
@@ -144,7 +182,7 @@ class AnswerRunner:
         model: str,
         bound: int,
         limits: ModelLimits,
-        reply: StreamingReply,
+        reply: StreamingReply | _HeldAnswer,
     ) -> _Streamed:
         completion_tokens: int | None = None
         finish_reason: str | None = None

@@ -1,8 +1,9 @@
 """The way of one message: a recorded Slack message in, a stored turn and a streamed answer out.
 
 ``handle`` is the inbox's handler for messages. In thread order (one answer at a time per
-thread) it closes what an earlier attempt left in Slack, builds the prompt, runs the answer and
-reports the outcome; the assistant turn is stored by the inbox in the transaction that marks
+thread) it closes what an earlier attempt left in Slack, asks the policy whether this person
+may be answered here, builds the prompt, asks the policy about it, runs the answer and reports
+the outcome; the assistant turn is stored by the inbox in the transaction that marks
 the delivery done, so a crash in between leaves work that recovery finishes, never a turn
 stored twice. Whatever goes wrong, the stream is closed; on the last attempt the user is told,
 with a reference id.
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.conversations.answer import AnswerRunner, Outcome, close_interrupted
 from bot.conversations.locks import ThreadLocks
 from bot.conversations.notices import EMPTY_PROMPT_NOTICE, failure_notice
+from bot.conversations.policy_checks import PolicyChecks
 from bot.conversations.prompt import Prompt, PromptBuilder
 from bot.conversations.values import IncomingMessage
 from bot.errors import BotError, describe_error
@@ -40,12 +42,14 @@ class ConversationService:
         replies: SlackReplies,
         locks: ThreadLocks | None = None,
         metrics: Metrics | None = None,
+        policy: PolicyChecks | None = None,
     ) -> None:
         self._prompts = prompts
         self._answers = answers
         self._replies = replies
         self._locks = locks or ThreadLocks()
         self._metrics = metrics or Metrics()
+        self._policy = policy
 
     async def handle(self, work: Work) -> None:
         """Inbox handler: answer one recorded message, in thread order."""
@@ -61,8 +65,12 @@ class ConversationService:
                 return
             reply: StreamingReply | None = None
             try:
+                if self._policy is not None and await self._policy.refused_access(message):
+                    return
                 prompt = await self._prompts.build(message, work.event_id, attachments)
                 if prompt is None:
+                    return
+                if self._policy is not None and await self._policy.refused_content(message, prompt):
                     return
                 if prompt.notice is not None:
                     await self._tell(message, prompt.notice)
@@ -72,6 +80,8 @@ class ConversationService:
                 reply = self._open_reply(message, work)
                 started = time.monotonic()
                 outcome = await self._answers.run(prompt, reply)
+                if self._policy is not None and outcome.refusal is not None:
+                    await self._policy.refuse_answer(message, outcome.refusal)
                 completion = _store_answer(prompt, reply, outcome, self._prompts)
                 if completion is not None:  # stored before the next turn of the thread may start
                     await work.complete(completion)

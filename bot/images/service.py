@@ -3,6 +3,7 @@ record what happened. The person who asked hears about every outcome; only they 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ from bot.images.options import ImagineHelp, ImagineRequest, ImagineUsageError, p
 from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.images import GeneratedImage
+from bot.policy.refusals import Asker, RefusalDesk
+from bot.policy.rules import Policies, PolicyRequest, RequestKind
 from bot.reference import new_reference_id
 from bot.slack_output.files import SlackFiles, UploadFile
 from bot.slack_output.user_notes import CHANNEL_UNREACHABLE, UserNotes
@@ -31,6 +34,8 @@ from bot.store.models import ImageStatus
 
 log = logging.getLogger(__name__)
 
+ADMIT_SECONDS = 1.0
+"""How long the access rules may take before the acknowledgement (Slack waits 3 s)."""
 _TITLE_CHARS = 100
 _SLUG_CHARS = 40
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
@@ -73,7 +78,11 @@ class ImageService:
         model: str,
         metrics: Metrics,
         tasks: BackgroundTasks,
+        policies: Policies,
+        refusals: RefusalDesk,
     ) -> None:
+        self._policies = policies
+        self._refusals = refusals
         self._sessions = sessions
         self._metrics = metrics
         self._openai = openai
@@ -99,7 +108,42 @@ class ImageService:
         request off half done. Failures the person can be told about never escape it."""
         self._tasks.spawn(self._create(command), name="imagine")
 
+    async def admit(self, command: ImagineCommand) -> str | None:
+        """Before the acknowledgement: the refusal to show instead of "generating", when the
+        access rules answer in time (the background checks them again if they did not)."""
+        try:
+            async with asyncio.timeout(ADMIT_SECONDS):
+                refusal = await self._policies.access.check(self._policy_request(command))
+        except TimeoutError:
+            return None
+        if refusal is None:
+            return None
+        await self._refusals.record(_asker(command), refusal)
+        return refusal.notice
+
+    async def _refused(self, command: ImagineCommand) -> bool:
+        """The same rules as answers: who may ask, where, and (moderation) the prompt."""
+        request = self._policy_request(command)
+        refusal = await self._policies.access.check(request)
+        refusal = refusal or await self._policies.content.check(request)
+        if refusal is not None:
+            await self._refusals.refuse(_asker(command), refusal)
+        return refusal is not None
+
+    def _policy_request(self, command: ImagineCommand) -> PolicyRequest:
+        return PolicyRequest(
+            kind=RequestKind.IMAGE,
+            team_id=command.team_id,
+            channel_id=command.channel_id,
+            user_id=command.user_id,
+            is_dm=command.channel_id.startswith("D"),
+            model=self._model,
+            text=command.request.prompt,
+        )
+
     async def _create(self, command: ImagineCommand) -> None:
+        if await self._refused(command):
+            return
         reference_id = new_reference_id()
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
@@ -205,6 +249,10 @@ class ImageService:
                 file_ids=file_ids or [],
                 error=error,
             )
+
+
+def _asker(command: ImagineCommand) -> Asker:
+    return Asker(RequestKind.IMAGE, command.team_id, command.channel_id, command.user_id)
 
 
 def _describe(error: BaseException) -> str:

@@ -8,10 +8,11 @@ from typing import Any
 
 import httpx
 
-from . import chat, images
+from . import chat, images, moderations
 from ._transport import ApiConnection, ErrorHook, ignore_error, malformed_response
 from .chat import ChatDelta, ChatMessage, ChatResult
 from .images import GeneratedImage
+from .moderations import ModerationResult
 from .retry import RetryPolicy, with_retries
 
 
@@ -106,6 +107,13 @@ class OpenAIClient:
     ) -> list[GeneratedImage]:
         body = images.image_body(prompt, model=model, n=n, size=size, quality=quality, extra=extra)
         return await images.generate_images(self._api, self._retry, body)
+
+    async def moderate(
+        self, text: str, *, model: str, images: Sequence[str] = ()
+    ) -> ModerationResult:
+        """Classify ``text`` and ``images`` (URLs, ``data:`` included) with ``model``."""
+        body = moderations.moderation_body(text, images, model=model)
+        return await moderations.moderate(self._api, self._retry, body)
 
     async def list_models(self) -> list[str]:
         payload = await with_retries(

@@ -224,3 +224,31 @@ class ModelWindow(_Timestamps, Base):
     token_ratio: Mapped[float | None] = mapped_column(Float)
     # "max_tokens" when the server refuses or ignores ``max_completion_tokens``.
     answer_bound: Mapped[str | None] = mapped_column(String(32))
+
+
+class PolicyRefusal(_Timestamps, Base):
+    """A request the policy refused: who, where, and why (a code, and moderation's flagged
+    categories). Never what was asked."""
+
+    __tablename__ = "policy_refusals"
+    __table_args__ = (
+        # A refused person is told once per thread: finds their earlier refusals in a thread.
+        Index(
+            "ix_policy_refusals_team_id_channel_id_thread_ts_user_id",
+            "team_id",
+            "channel_id",
+            "thread_ts",
+            "user_id",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    channel_id: Mapped[str] = mapped_column(_SlackId)
+    # "" for requests outside a thread (/imagine).
+    thread_ts: Mapped[str] = mapped_column(String(32), default="")
+    user_id: Mapped[str] = mapped_column(_SlackId)
+    kind: Mapped[str] = mapped_column(String(16))  # answer | image
+    code: Mapped[str] = mapped_column(String(32))
+    # Space-separated flagged categories (moderation), else "".
+    categories: Mapped[str] = mapped_column(Text, default="")

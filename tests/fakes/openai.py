@@ -24,6 +24,7 @@ from tests.fakes.png import make_png
 
 CHAT_PATH = "/v1/chat/completions"
 IMAGES_PATH = "/v1/images/generations"
+MODERATIONS_PATH = "/v1/moderations"
 _MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
@@ -99,6 +100,7 @@ class Hold:
 
 ChatBehaviour = Reply | Error | RateLimit | Stall | Cut | Hold
 ImageBehaviour = ImageReply | Error | RateLimit | Hold
+ModerationBehaviour = Error | RateLimit
 
 
 def _abort(request: web.Request) -> web.StreamResponse:
@@ -119,6 +121,9 @@ class FakeOpenAI(Served):
         self.requests: list[RecordedRequest] = []
         self._chat_script: deque[ChatBehaviour] = deque()
         self._image_script: deque[ImageBehaviour] = deque()
+        self._moderation_script: deque[ModerationBehaviour] = deque()
+        self._flag_words: dict[str, tuple[str, ...]] = {}
+        self._flag_images: tuple[str, ...] = ()
         self._holds: list[Hold] = []
         self._files: dict[str, bytes] = {}
         self._ids = itertools.count(1)
@@ -143,6 +148,21 @@ class FakeOpenAI(Served):
 
     def image_requests(self) -> list[dict[str, Any]]:
         return self._bodies(IMAGES_PATH)
+
+    def moderation_requests(self) -> list[dict[str, Any]]:
+        return self._bodies(MODERATIONS_PATH)
+
+    def flag(self, word: str, *categories: str) -> None:
+        """Moderation flags any text containing ``word`` (case-insensitive) for ``categories``."""
+        self._flag_words[word.lower()] = categories
+
+    def flag_images(self, *categories: str) -> None:
+        """Moderation flags any input carrying an image for ``categories``."""
+        self._flag_images = categories
+
+    def script_moderations(self, *behaviours: ModerationBehaviour) -> None:
+        """What the next moderation requests get instead of a result (errors)."""
+        self._moderation_script.extend(behaviours)
 
     def script_chat(self, *behaviours: ChatBehaviour) -> None:
         self._track_holds(behaviours)
@@ -190,7 +210,7 @@ class FakeOpenAI(Served):
         route = (request.method, request.path)
         if route == ("GET", "/v1/models"):
             return web.json_response(wire.models_list())
-        if route not in {("POST", CHAT_PATH), ("POST", IMAGES_PATH), ("POST", "/v1/moderations")}:
+        if route not in {("POST", CHAT_PATH), ("POST", IMAGES_PATH), ("POST", MODERATIONS_PATH)}:
             return wire.error_response(404, f"Invalid URL ({request.method} {request.path})")
         if body is None:
             return wire.error_response(400, "We could not parse the JSON body of your request.")
@@ -198,7 +218,22 @@ class FakeOpenAI(Served):
             return await self._chat(request, body, recorded)
         if request.path == IMAGES_PATH:
             return await self._images(request, body)
-        return web.json_response(wire.moderation(body, f"modr-fake{next(self._ids)}"))
+        return self._moderate(body)
+
+    def _moderate(self, body: dict[str, Any]) -> web.Response:
+        invalid = wire.validate_moderation(body)
+        if invalid is not None:
+            return invalid
+        if self._moderation_script:
+            return _scripted_error(self._moderation_script.popleft())
+        flagged = [self._flagged(text, images) for text, images in wire.moderation_inputs(body)]
+        return web.json_response(wire.moderation(body, f"modr-fake{next(self._ids)}", flagged))
+
+    def _flagged(self, text: str, images: int) -> tuple[str, ...]:
+        found = [c for word, cs in self._flag_words.items() if word in text.lower() for c in cs]
+        if images:
+            found += self._flag_images
+        return tuple(sorted(set(found)))
 
     async def _chat(
         self, request: web.Request, body: dict[str, Any], recorded: RecordedRequest

@@ -9,7 +9,32 @@ from typing import Any
 from aiohttp import web
 
 MODEL_ID = "gpt-4o-mini"
-_MODERATION_CATEGORIES = ("harassment", "hate", "self-harm", "sexual", "violence")
+MODERATION_CATEGORIES = (
+    "harassment",
+    "harassment/threatening",
+    "hate",
+    "hate/threatening",
+    "illicit",
+    "illicit/violent",
+    "self-harm",
+    "self-harm/intent",
+    "self-harm/instructions",
+    "sexual",
+    "sexual/minors",
+    "violence",
+    "violence/graphic",
+)
+# The categories OpenAI's omni models also judge from images.
+_IMAGE_CATEGORIES = frozenset(
+    {
+        "self-harm",
+        "self-harm/intent",
+        "self-harm/instructions",
+        "sexual",
+        "violence",
+        "violence/graphic",
+    }
+)
 
 
 def error_response(
@@ -185,16 +210,74 @@ def models_list() -> dict[str, Any]:
     return {"object": "list", "data": [model]}
 
 
-def moderation(body: dict[str, Any], moderation_id: str) -> dict[str, Any]:
-    """A not-flagged result for every input."""
+def validate_moderation(body: dict[str, Any]) -> web.Response | None:
+    """``CreateModerationRequest``: ``input`` is a string, strings, or multimodal parts; images
+    only for the omni models."""
     inputs = body.get("input")
-    result = {
-        "flagged": False,
-        "categories": dict.fromkeys(_MODERATION_CATEGORIES, False),
-        "category_scores": dict.fromkeys(_MODERATION_CATEGORIES, 0.0001),
+    if inputs is None:
+        return error_response(
+            400,
+            "Missing required parameter: 'input'.",
+            param="input",
+            code="missing_required_parameter",
+        )
+    if isinstance(inputs, str) or (
+        isinstance(inputs, list) and all(isinstance(i, str) for i in inputs)
+    ):
+        return None
+    if not isinstance(inputs, list) or not all(_valid_part(part) for part in inputs):
+        return error_response(400, "Invalid value for 'input'.", param="input")
+    model = str(body.get("model") or "omni-moderation-latest")
+    if not model.startswith("omni-") and any(p["type"] == "image_url" for p in inputs):
+        return error_response(400, f"Model {model} does not support image inputs.", param="input")
+    return None
+
+
+def _valid_part(part: object) -> bool:
+    if not isinstance(part, dict):
+        return False
+    if part.get("type") == "text":
+        return isinstance(part.get("text"), str)
+    image = part.get("image_url")
+    return part.get("type") == "image_url" and isinstance(image, dict) and bool(image.get("url"))
+
+
+def moderation_inputs(body: dict[str, Any]) -> list[tuple[str, int]]:
+    """What each result classifies: (text, image count). A multimodal input is one result."""
+    inputs = body["input"]
+    if isinstance(inputs, str):
+        return [(inputs, 0)]
+    if all(isinstance(i, str) for i in inputs):
+        return [(i, 0) for i in inputs]
+    text = " ".join(p["text"] for p in inputs if p["type"] == "text")
+    return [(text, sum(1 for p in inputs if p["type"] == "image_url"))]
+
+
+def moderation(
+    body: dict[str, Any], moderation_id: str, flagged: list[tuple[str, ...]]
+) -> dict[str, Any]:
+    """A ``CreateModerationResponse``; ``flagged`` holds each result's flagged categories."""
+    results = []
+    for (_, images), categories in zip(moderation_inputs(body), flagged, strict=True):
+        applied = ["text", "image"] if images else ["text"]
+        results.append(
+            {
+                "flagged": bool(categories),
+                "categories": {c: c in categories for c in MODERATION_CATEGORIES},
+                "category_scores": {
+                    c: 0.93 if c in categories else 0.0001 for c in MODERATION_CATEGORIES
+                },
+                "category_applied_input_types": {
+                    c: applied if c in _IMAGE_CATEGORIES else ["text"]
+                    for c in MODERATION_CATEGORIES
+                },
+            }
+        )
+    return {
+        "id": moderation_id,
+        "model": body.get("model", "omni-moderation-latest"),
+        "results": results,
     }
-    count = len(inputs) if isinstance(inputs, list) else 1
-    return {"id": moderation_id, "model": "omni-moderation-latest", "results": [result] * count}
 
 
 def _sse(payload: dict[str, Any]) -> bytes:

@@ -128,6 +128,14 @@ class FakeSlack(Served):
         """Make ``method`` unknown, like a Slack (or emulator) that lacks it."""
         self._removed.add(method)
 
+    def set_role(self, user: str, role: str = "is_admin") -> None:
+        """What users.info says of ``user``: ``is_admin``, ``is_owner`` or ``is_primary_owner``."""
+        self._workspace.roles[user] = role
+
+    def add_usergroup(self, group_id: str, members: list[str]) -> None:
+        """A user group (``S…``) that usergroups.users.list expands to ``members``."""
+        self._workspace.usergroups[group_id] = members
+
     def set_not_in_channel(self, channel: str) -> None:
         self._workspace.not_in_channel.add(channel)
 

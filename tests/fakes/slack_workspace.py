@@ -43,6 +43,7 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "conversations.info": ("channel",),
     "conversations.open": (),
     "users.info": ("user",),
+    "usergroups.users.list": ("usergroup",),
     "files.getUploadURLExternal": ("filename", "length"),
     "files.completeUploadExternal": ("files",),
     "files.info": ("file",),
@@ -68,6 +69,8 @@ class SlackWorkspace:
         self.files = SlackFiles(identity.team_id, self._postable)
         self.not_in_channel: set[str] = set()
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.roles: dict[str, str] = {}  # user id → is_admin | is_owner | is_primary_owner
+        self.usergroups: dict[str, list[str]] = {}  # S… → member user ids
         self._reactions: set[tuple[str, str, str]] = set()
         self._ids = itertools.count(1)
         self._handlers: dict[str, Callable[[Args], Args]] = {
@@ -89,6 +92,7 @@ class SlackWorkspace:
             "conversations.info": self._conversation_info,
             "conversations.open": self._open,
             "users.info": self._user_info,
+            "usergroups.users.list": self._usergroup_users,
             **self.files.handlers,
             "reactions.add": self._react,
             "views.publish": self._publish_view,
@@ -317,6 +321,10 @@ class SlackWorkspace:
             "real_name_normalized": name,
             "display_name_normalized": name.split()[-1].lower(),
         }
+        role = self.roles.get(user)
+        flags = {flag: flag == role for flag in ("is_admin", "is_owner", "is_primary_owner")}
+        if role in ("is_owner", "is_primary_owner"):
+            flags["is_admin"] = True  # Slack's owners are admins too
         return {
             "user": {
                 "id": user,
@@ -324,10 +332,17 @@ class SlackWorkspace:
                 "name": profile["display_name"],
                 "real_name": name,
                 "is_bot": user == self.me.bot_user_id,
+                **flags,
                 "tz": "Europe/London",
                 "profile": profile,
             }
         }
+
+    def _usergroup_users(self, args: Args) -> Args:
+        members = self.usergroups.get(str(args["usergroup"]))
+        if members is None:
+            raise SlackError("no_such_subteam")
+        return {"users": list(members)}
 
     def _react(self, args: Args) -> Args:
         key = (self._conversation(args["channel"]), str(args["timestamp"]), str(args["name"]))
