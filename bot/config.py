@@ -7,6 +7,7 @@ from it (``python -m bot config-table``), so documentation and code cannot drift
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +16,7 @@ from urllib.parse import urlparse
 from dotenv import dotenv_values
 
 from bot.errors import ConfigError
+from bot.usage.prices import Price, parse_model_prices
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful assistant in a Slack workspace. Answer clearly and concisely, "
@@ -56,6 +58,46 @@ def _positive_float(name: str, value: str) -> float:
     if number <= 0:
         raise ConfigError(name, f"must be greater than 0, got {number}")
     return number
+
+
+def _non_negative_int(name: str, value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ConfigError(name, f"must be a whole number (0 = unlimited), got {value!r}") from None
+    if number < 0:
+        raise ConfigError(name, f"must be 0 or more, got {number}")
+    return number
+
+
+def _non_negative_float(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise ConfigError(name, f"must be a number (0 = unlimited), got {value!r}") from None
+    if not 0 <= number < float("inf"):
+        raise ConfigError(name, f"must be 0 or more, got {value!r}")
+    return number
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(name, f"must be true or false, got {value!r}")
+    return lowered in ("true", "1", "yes")
+
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
+def _user_ids(name: str, value: str) -> frozenset[str]:
+    ids = frozenset(part.strip() for part in value.split(",") if part.strip())
+    wrong = sorted(i for i in ids if not _USER_ID.fullmatch(i))
+    if wrong:
+        raise ConfigError(
+            name, f"must be comma-separated Slack user ids like U012ABCDEF, got {wrong[0]!r}"
+        )
+    return ids
 
 
 def _port(name: str, value: str) -> int:
@@ -115,6 +157,8 @@ class Variable:
     default: str | None
     doc: str
     secret: bool = False
+    unset: Any = ""
+    """The value when the variable is empty and its default is empty."""
 
 
 VARIABLES: tuple[Variable, ...] = (
@@ -241,6 +285,61 @@ VARIABLES: tuple[Variable, ...] = (
         "25",
         "On SIGTERM, how long in-flight answers may finish before the process exits.",
     ),
+    Variable(
+        "USER_DAILY_TOKENS",
+        _non_negative_int,
+        "0",
+        "Model tokens (in + out) one user may use per UTC day; then a notice until midnight "
+        "UTC. 0 = unlimited.",
+    ),
+    Variable(
+        "USER_DAILY_IMAGES",
+        _non_negative_int,
+        "0",
+        "Images one user may have `/imagine` make per UTC day. 0 = unlimited.",
+    ),
+    Variable(
+        "WORKSPACE_MONTHLY_TOKENS",
+        _non_negative_int,
+        "0",
+        "Model tokens one workspace may use per calendar month (UTC). 0 = unlimited.",
+    ),
+    Variable(
+        "WORKSPACE_MONTHLY_USD",
+        _non_negative_float,
+        "0",
+        "Estimated USD (see `MODEL_PRICES`) one workspace may spend per calendar month (UTC). "
+        "0 = unlimited.",
+    ),
+    Variable(
+        "ADMIN_USERS",
+        _user_ids,
+        "",
+        "Comma-separated Slack user ids of the bot's admins (e.g. `U012ABCDEF,U034GHIJKL`).",
+        unset=frozenset(),
+    ),
+    Variable(
+        "BUDGET_EXEMPT_ADMINS",
+        _flag,
+        "false",
+        "`true`: the users of `ADMIN_USERS` are not held to the budgets above.",
+    ),
+    Variable(
+        "MODEL_PRICES",
+        parse_model_prices,
+        "",
+        "Prices for the cost estimate, over the built-in ones for OpenAI models: `name=in/out` "
+        "in USD per 1M tokens, or `name=usd` per image, comma-separated "
+        "(`gpt-4o=2.5/10,llama3.1=0/0,gpt-image-1=0.04`). Unpriced models show tokens only.",
+        unset={},
+    ),
+    Variable(
+        "RETENTION_DAYS",
+        _non_negative_int,
+        "0",
+        "Days to keep message text, recorded deliveries, image prompts, feedback and whom usage "
+        "was for; older ones are purged hourly. 0 = keep.",
+    ),
     Variable("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
     Variable("LOG_FORMAT", _choice("text", "json"), "text", "`text`, or `json` for containers."),
 )
@@ -274,6 +373,14 @@ class Settings:
     worker_concurrency: int
     inbox_lease_seconds: float
     shutdown_grace_seconds: float
+    user_daily_tokens: int
+    user_daily_images: int
+    workspace_monthly_tokens: int
+    workspace_monthly_usd: float
+    admin_users: frozenset[str]
+    budget_exempt_admins: bool
+    model_prices: Mapping[str, Price]
+    retention_days: int
     log_level: str
     log_format: str
 
@@ -300,7 +407,7 @@ class Settings:
                         var.name, f"is required. {var.doc} Set it in .env or the environment."
                     )
                 raw = var.default
-            parsed[var.name.lower()] = var.parse(var.name, raw) if raw else raw
+            parsed[var.name.lower()] = var.parse(var.name, raw) if raw else var.unset
         settings = cls(**parsed)
         if not settings.socket_mode and not settings.slack_signing_secret:
             raise ConfigError(

@@ -33,12 +33,16 @@ from bot.inbox import Inbox
 from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
+from bot.policy.budgets import BudgetLimits, Budgets
+from bot.privacy.retention import RetentionPurge
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
 from bot.slack_output.files import SlackFiles
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
 from bot.store.write_gate import INTAKE, WriteGate
+from bot.usage.ledger import Clock, UsageLedger, utc_now
+from bot.usage.prices import PriceTable
 
 
 @dataclass
@@ -58,6 +62,8 @@ class Services:
     images: ImageService
     edits: TurnEdits
     channel_settings: ChannelSettingsService
+    ledger: UsageLedger
+    retention: RetentionPurge
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
@@ -89,9 +95,20 @@ def build_openai_client(settings: Settings, metrics: Metrics) -> OpenAIClient:
     )
 
 
+def budget_limits(settings: Settings) -> BudgetLimits:
+    return BudgetLimits(
+        user_daily_tokens=settings.user_daily_tokens,
+        user_daily_images=settings.user_daily_images,
+        workspace_monthly_tokens=settings.workspace_monthly_tokens,
+        workspace_monthly_usd=settings.workspace_monthly_usd,
+        exempt_users=settings.admin_users if settings.budget_exempt_admins else frozenset(),
+    )
+
+
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Build every long-lived object; on exit close each one, whatever failed."""
+async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Services]:
+    """Build every long-lived object; on exit close each one, whatever failed. ``clock`` is
+    what budgets, the usage ledger and retention take for now."""
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
@@ -113,6 +130,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         tasks = BackgroundTasks()
         replies = SlackReplies(slack, tasks=tasks)
         counter = TokenCounter()
+        prices = PriceTable(settings.model_prices)
+        budgets = Budgets(sessions, budget_limits(settings), prices, clock)
+        ledger = UsageLedger(sessions, prices=prices, metrics=metrics, clock=clock)
+        retention = RetentionPurge(sessions, engine, days=settings.retention_days, clock=clock)
+        stack.push_async_callback(retention.stop)
         prompts = PromptBuilder(
             sessions=sessions,
             counter=counter,
@@ -135,8 +157,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         )
         conversations = ConversationService(
             prompts=prompts,
-            answers=AnswerRunner(openai=openai, prompts=prompts, metrics=metrics),
+            answers=AnswerRunner(openai=openai, prompts=prompts),
             replies=replies,
+            budgets=budgets,
+            ledger=ledger,
             locks=thread_locks_for(engine),
             metrics=metrics,
         )
@@ -170,6 +194,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 model=settings.openai_image_model,
                 metrics=metrics,
                 tasks=tasks,
+                budgets=budgets,
+                ledger=ledger,
             ),
             edits=TurnEdits(sessions),
             channel_settings=ChannelSettingsService(
@@ -178,4 +204,6 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
             ),
+            ledger=ledger,
+            retention=retention,
         )

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from bot.conversations.notices import DROPPED_FOOTNOTE, INTERRUPTED_MARK
 from bot.conversations.prompt import Prompt, PromptBuilder
 from bot.errors import BotError, ModelContextTooLong, ModelStreamInterrupted
-from bot.metrics import Metrics
-from bot.openai_api.chat import ChatMessage
+from bot.openai_api.chat import ChatMessage, Usage
 from bot.openai_api.client import OpenAIClient
 from bot.slack_output.streaming import StreamingReply
 from bot.store.models import TurnStatus
@@ -25,54 +24,59 @@ class Outcome:
     text: str
     """The answer as stored: the whole text, or what was shown before it broke."""
     error: BotError | None = None
-    completion_tokens: int | None = None
+    usage: Usage | None = None
+    """What the server reported for the call that gave the answer (None: it reported nothing)."""
+    sent_tokens: int = 0
+    """Our count of the prompt that call sent: the estimate when the server reported nothing."""
+
+    @property
+    def completion_tokens(self) -> int | None:
+        return self.usage.completion_tokens if self.usage is not None else None
 
 
 class AnswerRunner:
-    def __init__(self, *, openai: OpenAIClient, prompts: PromptBuilder, metrics: Metrics) -> None:
+    def __init__(self, *, openai: OpenAIClient, prompts: PromptBuilder) -> None:
         self._openai = openai
         self._prompts = prompts
-        self._metrics = metrics
 
     async def run(self, prompt: Prompt, reply: StreamingReply) -> Outcome:
         """Stream the answer into ``reply``. The model failing, or Slack refusing part of the
         answer, is an outcome; anything else is raised."""
+        sent = 0
         try:
             fitted = self._prompts.fit(prompt)
             try:
-                tokens = await self._stream(fitted.messages, prompt.model, reply)
+                sent = fitted.prompt_tokens
+                usage = await self._stream(fitted.messages, prompt.model, reply)
             except ModelContextTooLong:
                 if reply.text:
                     raise
                 log.warning("context length exceeded; retrying once with a tighter budget")
                 fitted = self._prompts.fit(prompt, tight=True)
-                tokens = await self._stream(fitted.messages, prompt.model, reply)
+                sent = fitted.prompt_tokens
+                usage = await self._stream(fitted.messages, prompt.model, reply)
             answer = reply.text
             if fitted.dropped:
                 await reply.append(f"\n\n{DROPPED_FOOTNOTE}")
             await reply.finish()
-            return Outcome(TurnStatus.COMPLETE, answer, completion_tokens=tokens)
+            return Outcome(TurnStatus.COMPLETE, answer, usage=usage, sent_tokens=sent)
         except BotError as exc:
             partial = exc.partial_text if isinstance(exc, ModelStreamInterrupted) else ""
             shown = partial or reply.text
             await close_interrupted(reply)
             status = TurnStatus.INTERRUPTED if shown else TurnStatus.FAILED
-            return Outcome(status, shown, error=exc)
+            return Outcome(status, shown, error=exc, sent_tokens=sent if shown else 0)
 
     async def _stream(
         self, messages: list[ChatMessage], model: str, reply: StreamingReply
-    ) -> int | None:
-        completion_tokens: int | None = None
+    ) -> Usage | None:
+        usage: Usage | None = None
         async with contextlib.aclosing(self._openai.stream_chat(messages, model=model)) as deltas:
             async for delta in deltas:
                 if delta.text:
                     await reply.append(delta.text)
-                if delta.usage is not None:
-                    completion_tokens = delta.usage.completion_tokens
-                    self._metrics.model_tokens(
-                        prompt=delta.usage.prompt_tokens, completion=completion_tokens
-                    )
-        return completion_tokens
+                usage = delta.usage or usage
+        return usage
 
 
 async def close_interrupted(reply: StreamingReply) -> None:

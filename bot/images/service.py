@@ -23,11 +23,14 @@ from bot.images.options import ImagineHelp, ImagineRequest, ImagineUsageError, p
 from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.images import GeneratedImage
+from bot.policy.budgets import Budgets
 from bot.reference import new_reference_id
 from bot.slack_output.files import SlackFiles, UploadFile
 from bot.slack_output.user_notes import CHANNEL_UNREACHABLE, UserNotes
 from bot.store.image_requests_repo import ImageRequestRepository
 from bot.store.models import ImageStatus
+from bot.usage.calls import Asker, CallKind, ModelCall
+from bot.usage.ledger import UsageLedger
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +76,12 @@ class ImageService:
         model: str,
         metrics: Metrics,
         tasks: BackgroundTasks,
+        budgets: Budgets,
+        ledger: UsageLedger,
     ) -> None:
         self._sessions = sessions
+        self._budgets = budgets
+        self._ledger = ledger
         self._metrics = metrics
         self._openai = openai
         self._files = files
@@ -103,7 +110,15 @@ class ImageService:
         reference_id = new_reference_id()
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
+        asker = Asker(
+            command.team_id, command.user_id, command.channel_id, None, command.enterprise_id
+        )
         try:
+            refusal = await self._budgets.check_images(asker, request.n)
+            if refusal is not None:
+                log.info("image request over budget: %s", refusal.code, extra=extra)
+                await self._tell(command, refusal.notice, reference_id)
+                return
             request_id = await self._record(command, reference_id)
         except Exception as exc:  # the database is down: say so rather than fall silent
             log.exception("could not record the image request", extra=extra)
@@ -117,6 +132,16 @@ class ImageService:
                 size=request.size,
                 quality=request.quality,
                 extra=request.extra,
+            )
+            await self._ledger.record(
+                ModelCall(
+                    asker,
+                    CallKind.IMAGE,
+                    self._model,
+                    images=len(images),
+                    image_size=request.size,
+                    image_quality=request.quality,
+                )
             )
             delivery = await self._deliver(command, images)
         except Exception as exc:
