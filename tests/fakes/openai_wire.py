@@ -120,7 +120,9 @@ def completion(completion_id: str, body: dict[str, Any], text: str) -> dict[str,
 class ChatStream:
     """Builds the SSE events of one streamed completion exactly as OpenAI frames them."""
 
-    def __init__(self, completion_id: str, body: dict[str, Any]) -> None:
+    def __init__(
+        self, completion_id: str, body: dict[str, Any], *, send_usage: bool = True
+    ) -> None:
         self._base = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -128,7 +130,7 @@ class ChatStream:
             "model": body["model"],
         }
         options = body.get("stream_options") or {}
-        self._include_usage = bool(options.get("include_usage"))
+        self._include_usage = send_usage and bool(options.get("include_usage"))
         self._messages: list[dict[str, Any]] = body["messages"]
 
     def events(self, text: str, chunk_chars: int, *, finished: bool) -> list[bytes]:
