@@ -115,6 +115,7 @@ async def test_workspace_monthly_usd_uses_model_prices_and_admins_can_be_exempt(
         await bot.close()
 
     answered, refused, admin = fake_slack.thread("C0001", root)
+    assert answered.visible_text().startswith("Echo: spend it")
     assert "monthly budget of $5.00 (estimated)" in refused.visible_text()
     assert "2027-01-01 00:00 UTC" in refused.visible_text()
     assert admin.visible_text().startswith("Echo: admin here")
