@@ -61,7 +61,8 @@ async def usage_sums(
 
 
 def report_rows(sums: Sequence[UsageSum], prices: PriceTable) -> list[ReportRow]:
-    """One row per key (models priced separately, then added), and a last row of totals."""
+    """One row per key (models priced separately, then added) in order, rows retention left
+    unnamed after them, and a last row of totals."""
     rows: dict[str, ReportRow] = {}
     total = ReportRow("total")
     for part in sums:
@@ -74,7 +75,8 @@ def report_rows(sums: Sequence[UsageSum], prices: PriceTable) -> list[ReportRow]
         key = part.key or UNNAMED
         rows.setdefault(key, ReportRow(key)).add(part, cost)
         total.add(part, cost)
-    return [*rows.values(), total]
+    named = sorted(rows.values(), key=lambda row: (row.key == UNNAMED, row.key))
+    return [*named, total]
 
 
 _HEADERS = ("calls", "estimated", "tokens in", "tokens out", "images", "est. USD")
