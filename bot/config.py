@@ -60,24 +60,24 @@ def _positive_float(name: str, value: str) -> float:
     return number
 
 
-def _non_negative_int(name: str, value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise ConfigError(name, f"must be a whole number (0 = unlimited), got {value!r}") from None
-    if number < 0:
-        raise ConfigError(name, f"must be 0 or more, got {number}")
-    return number
+def _zero_or_more(convert: type[int] | type[float], what: str) -> Callable[[str, str], Any]:
+    """``convert``'s numbers from 0 up, ``what`` naming them (and what 0 means) in errors."""
+
+    def parse(name: str, value: str) -> int | float:
+        try:
+            number = convert(value)
+        except ValueError:
+            raise ConfigError(name, f"must be {what}, got {value!r}") from None
+        if not 0 <= number < float("inf"):
+            raise ConfigError(name, f"must be 0 or more, got {value!r}")
+        return number
+
+    return parse
 
 
-def _non_negative_float(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(name, f"must be a number (0 = unlimited), got {value!r}") from None
-    if not 0 <= number < float("inf"):
-        raise ConfigError(name, f"must be 0 or more, got {value!r}")
-    return number
+_tokens_or_images = _zero_or_more(int, "a whole number (0 = unlimited)")
+_days = _zero_or_more(int, "a whole number of days (0 = keep everything)")
+_usd = _zero_or_more(float, "a number of US dollars (0 = unlimited)")
 
 
 def _flag(name: str, value: str) -> bool:
@@ -287,26 +287,26 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "USER_DAILY_TOKENS",
-        _non_negative_int,
+        _tokens_or_images,
         "0",
         "Model tokens (in + out) one user may use per UTC day; then a notice until midnight "
         "UTC. 0 = unlimited.",
     ),
     Variable(
         "USER_DAILY_IMAGES",
-        _non_negative_int,
+        _tokens_or_images,
         "0",
         "Images one user may have `/imagine` make per UTC day. 0 = unlimited.",
     ),
     Variable(
         "WORKSPACE_MONTHLY_TOKENS",
-        _non_negative_int,
+        _tokens_or_images,
         "0",
         "Model tokens one workspace may use per calendar month (UTC). 0 = unlimited.",
     ),
     Variable(
         "WORKSPACE_MONTHLY_USD",
-        _non_negative_float,
+        _usd,
         "0",
         "Estimated USD (see `MODEL_PRICES`) one workspace may spend per calendar month (UTC). "
         "0 = unlimited.",
@@ -335,7 +335,7 @@ VARIABLES: tuple[Variable, ...] = (
     ),
     Variable(
         "RETENTION_DAYS",
-        _non_negative_int,
+        _days,
         "0",
         "Days to keep message text, recorded deliveries, image prompts, feedback and whom usage "
         "was for; older ones are purged hourly. 0 = keep.",

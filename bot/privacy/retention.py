@@ -7,13 +7,13 @@ lets one of them purge at a time while the others skip that round."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.background import OwnedTask
 from bot.errors import describe_error
 from bot.store.advisory import AdvisoryLocks, advisory_key
 from bot.store.privacy_repo import PrivacyRepository
@@ -51,7 +51,7 @@ class RetentionPurge:
         self._days = days
         self._clock = clock
         self._interval = interval_seconds
-        self._task: asyncio.Task[None] | None = None
+        self._task = OwnedTask("retention-purge")
 
     async def purge(self) -> Purged | None:
         """One purge of everything older than the retention period; None when another replica
@@ -66,15 +66,11 @@ class RetentionPurge:
 
     def start(self) -> None:
         """Purge now and hourly, in the background, when a retention period is set."""
-        if self._days and self._task is None:
-            self._task = asyncio.create_task(self._run(), name="retention-purge")
+        if self._days:
+            self._task.start(self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _run(self) -> None:
         while True:

@@ -27,6 +27,7 @@ from bot.store.models import (
     UsageRecord,
 )
 from tests.clock import MovableClock
+from tests.operator_env import operator_env
 from tests.store import people_rows as seed
 
 NOW = datetime(2026, 12, 10, 12, 0, tzinfo=UTC)
@@ -122,14 +123,7 @@ async def test_forget_user_removes_exactly_that_users_rows_and_prints_them(
         await seed.traces(session, "U0STAY", RECENT)
     before = {model: len(await _all(sessions, model)) for model in _TABLES}
 
-    monkeypatch.chdir(tmp_path)  # no .env here
-    for name, value in {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "secret",
-        "OPENAI_API_KEY": "sk-test",
-    }.items():
-        monkeypatch.setenv(name, value)
+    operator_env(monkeypatch, tmp_path, database_url)
     assert await asyncio.to_thread(main, ["forget-user", "U0GONE"]) == 0
     printed = capsys.readouterr().out
 

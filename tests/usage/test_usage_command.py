@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.__main__ import main
 from bot.store.models import UsageRecord
+from tests.operator_env import operator_env
 
 NOW = datetime.now(UTC)
 
@@ -67,15 +68,9 @@ def _run(args: list[str], capsys: pytest.CaptureFixture[str]) -> str:
 
 @pytest.fixture
 def environment(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.chdir(tmp_path)  # no .env here
-    for name, value in {
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": "xoxb-test",
-        "SLACK_SIGNING_SECRET": "secret",
-        "OPENAI_API_KEY": "sk-test",
-        "MODEL_PRICES": "gpt-4o-mini=1/2,gpt-image-1=0.5",
-    }.items():
-        monkeypatch.setenv(name, value)
+    operator_env(
+        monkeypatch, tmp_path, database_url, MODEL_PRICES="gpt-4o-mini=1/2,gpt-image-1=0.5"
+    )
     asyncio.run(_seed(database_url))
     return database_url
 

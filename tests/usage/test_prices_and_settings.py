@@ -1,9 +1,10 @@
-"""Prices: the built-in table, ``MODEL_PRICES`` over it, and clear errors for bad entries."""
+"""Prices (the built-in table, `MODEL_PRICES` over it) and the budget settings: clear errors for bad values."""
 
 from __future__ import annotations
 
 import pytest
 
+from bot.config import Settings
 from bot.errors import ConfigError
 from bot.usage.prices import Price, PriceTable, parse_model_prices
 
@@ -51,3 +52,34 @@ def test_the_longest_matching_name_prices_a_model_and_overrides_win() -> None:
         pytest.approx(0.126)
     )
     assert table.cost("acme-llm-7b", prompt_tokens=10, completion_tokens=10, images=0) is None
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "says"),
+    [
+        ("USER_DAILY_TOKENS", "lots", "must be a whole number (0 = unlimited), got 'lots'"),
+        ("USER_DAILY_IMAGES", "-2", "must be 0 or more, got '-2'"),
+        ("WORKSPACE_MONTHLY_USD", "$50", "must be a number of US dollars (0 = unlimited)"),
+        ("RETENTION_DAYS", "1.5", "must be a whole number of days (0 = keep everything)"),
+        ("ADMIN_USERS", "U0ADMIN,dana", "Slack user ids like U012ABCDEF, got 'dana'"),
+        ("BUDGET_EXEMPT_ADMINS", "maybe", "must be true or false"),
+    ],
+)
+def test_budget_and_retention_settings_say_what_is_wrong(
+    variable: str, value: str, says: str
+) -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "OPENAI_API_KEY": "k"}
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({**env, variable: value})
+    assert caught.value.variable == variable
+    assert says in str(caught.value)
+
+
+def test_budget_settings_default_to_unlimited_and_admins_to_none() -> None:
+    env = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1", "OPENAI_API_KEY": "k"}
+    settings = Settings.from_env(env)
+    assert (settings.user_daily_tokens, settings.workspace_monthly_usd) == (0, 0.0)
+    assert (settings.admin_users, settings.budget_exempt_admins) == (frozenset(), False)
+    assert (settings.model_prices, settings.retention_days) == ({}, 0)
+    admins = Settings.from_env({**env, "ADMIN_USERS": " U0ONE, W0TWO ,"}).admin_users
+    assert admins == frozenset({"U0ONE", "W0TWO"})
