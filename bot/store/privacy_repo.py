@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, delete, exists, select, update
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import Delete, Update
 
@@ -51,13 +51,20 @@ class PrivacyRepository:
     async def delete_empty_conversations(
         self, *, before: datetime | None = None, ids: Collection[int] = ()
     ) -> int:
-        """Conversations with no turns left: those last touched before ``before`` (a newer one
-        may be waiting for its first turn), or those of ``ids``."""
+        """Conversations with no turns left: those last touched before ``before`` whose channel
+        has no delivery waiting (a new message in an old thread finds its conversation there
+        before its turn is stored), or those of ``ids``."""
         empty = ~exists().where(Message.conversation_id == Conversation.id)
-        which: ColumnElement[bool] = (
-            Conversation.updated_at < before if before is not None else Conversation.id.in_(ids)
+        if before is None:
+            return await self._count(delete(Conversation).where(empty, Conversation.id.in_(ids)))
+        waiting = exists().where(
+            InboxItem.team_id == Conversation.team_id,
+            InboxItem.channel_id == Conversation.channel_id,
+            InboxItem.status.in_((InboxStatus.PENDING, InboxStatus.PROCESSING)),
         )
-        return await self._count(delete(Conversation).where(empty, which))
+        return await self._count(
+            delete(Conversation).where(empty, ~waiting, Conversation.updated_at < before)
+        )
 
     async def forget_turns_of(self, user_id: str) -> tuple[int, set[int]]:
         """Delete the user's turns and the answers to them; how many, and their conversations."""

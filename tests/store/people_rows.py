@@ -25,10 +25,12 @@ def _next_ts() -> str:
     return f"1700000000.{next(_ts):06d}"
 
 
-async def conversation(session: AsyncSession, at: datetime) -> Conversation:
+async def conversation(
+    session: AsyncSession, at: datetime, channel_id: str = "C0001"
+) -> Conversation:
     row = Conversation(
         team_id="T0001",
-        channel_id="C0001",
+        channel_id=channel_id,
         thread_ts=_next_ts(),
         kind="channel_thread",
         created_at=at,
@@ -71,7 +73,11 @@ async def exchange(
 
 
 async def traces(
-    session: AsyncSession, user_id: str, at: datetime, status: str = InboxStatus.DONE
+    session: AsyncSession,
+    user_id: str,
+    at: datetime,
+    status: str = InboxStatus.DONE,
+    channel_id: str = "C0001",
 ) -> None:
     """One of everything else: a recorded delivery, an image request, a vote, a usage row."""
     ts = _next_ts()
@@ -82,7 +88,7 @@ async def traces(
                 event_id=f"Ev{ts}",
                 team_id="T0001",
                 kind="message",
-                channel_id="C0001",
+                channel_id=channel_id,
                 message_ts=ts,
                 payload=json.dumps(payload, separators=(",", ":")),
                 text=f"words of {user_id}",

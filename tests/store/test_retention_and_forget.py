@@ -63,29 +63,35 @@ async def test_purge_removes_what_is_older_than_the_retention_and_keeps_the_rest
         await seed.exchange(session, mixed, "U0ONE", "newer question", RECENT)
         await seed.conversation(session, OLD)  # never had a turn and nothing since: removed
         waiting = await seed.conversation(session, RECENT)  # its first turn is on its way
+        await seed.traces(session, "U0ONE", OLD, InboxStatus.PENDING, "C0002")  # still to answer
+        # An old thread whose turns all go, while a new message in its channel waits (its turn
+        # is not stored yet): the conversation stays for it.
+        answered_again = await seed.conversation(session, OLD, channel_id="C0002")
+        await seed.exchange(session, answered_again, "U0ONE", "long ago", OLD)
+        await seed.traces(session, "U0ONE", RECENT, status=InboxStatus.PENDING, channel_id="C0002")
         await seed.traces(session, "U0ONE", OLD)
-        await seed.traces(session, "U0ONE", OLD, status=InboxStatus.PENDING)  # still to answer
         await seed.traces(session, "U0ONE", RECENT)
 
     purge = RetentionPurge(sessions, engine, days=1, clock=MovableClock(NOW))
     purged = await purge.purge()
 
     assert purged == Purged(
-        turns=4, deliveries=1, image_prompts=2, feedback=2, usage_details=2, conversations=2
+        turns=6, deliveries=1, image_prompts=2, feedback=2, usage_details=2, conversations=2
     )
     turns = await _all(sessions, Message)
     assert sorted(m.text for m in turns) == ["answer to newer question", "newer question"]
     kept = {c.id for c in await _all(sessions, Conversation)}
-    assert kept == {mixed.id, waiting.id}
+    assert kept == {mixed.id, waiting.id, answered_again.id}
     deliveries = await _all(sessions, InboxItem)
-    assert sorted(d.status for d in deliveries) == ["done", "pending"]
+    assert sorted(d.status for d in deliveries) == ["done", "pending", "pending"]
     prompts = sorted(r.prompt for r in await _all(sessions, ImageRequest))
-    assert prompts == ["", "", "picture for U0ONE"]
-    assert len(await _all(sessions, Feedback)) == 1
+    assert prompts == ["", "", "picture for U0ONE", "picture for U0ONE"]
+    assert len(await _all(sessions, Feedback)) == 2
     usage = await _all(sessions, UsageRecord)
     assert sorted((u.user_id or "", u.prompt_tokens) for u in usage) == [
         ("", 100),
         ("", 100),
+        ("U0ONE", 100),
         ("U0ONE", 100),
     ]  # old figures stay for totals, without whom they were for
     assert await purge.purge() == Purged(0, 0, 0, 0, 0, 0)
