@@ -65,7 +65,7 @@ class AnswerRunner:
             shown = partial or reply.text
             await close_interrupted(reply)
             status = TurnStatus.INTERRUPTED if shown else TurnStatus.FAILED
-            return Outcome(status, shown, error=exc, sent_tokens=sent if shown else 0)
+            return Outcome(status, shown, error=exc, sent_tokens=sent)
 
     async def _stream(
         self, messages: list[ChatMessage], model: str, reply: StreamingReply

@@ -111,7 +111,10 @@ class ImageService:
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
         asker = Asker(
-            command.team_id, command.user_id, command.channel_id, None, command.enterprise_id
+            team_id=command.team_id,
+            user_id=command.user_id,
+            channel_id=command.channel_id,
+            enterprise_id=command.enterprise_id,
         )
         try:
             refusal = await self._budgets.check_images(asker, request.n)

@@ -12,7 +12,7 @@ from bot.conversations.tokens import TokenCounter
 from bot.store.models import UsageRecord
 from tests.conftest import SettingsFactory, start_bot
 from tests.fakes import openai_wire as wire
-from tests.fakes.openai import FakeOpenAI, ImageReply, Reply
+from tests.fakes.openai import CHAT_PATH, Cut, Error, FakeOpenAI, ImageReply, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import command_body, event_body, mention_event, new_ts
 from tests.stored_rows import stored_rows
@@ -112,3 +112,27 @@ async def test_an_imagine_is_recorded_with_its_images_size_and_quality(
     )
     assert (row.images, row.image_size, row.image_quality) == (2, "1536x1024", "low")
     assert (row.prompt_tokens, row.completion_tokens) == (0, 0)
+
+
+async def test_a_cut_stream_is_recorded_as_estimated_and_a_refused_request_not_at_all(
+    make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+) -> None:
+    fake_openai.script_chat(
+        Cut(after_text="The first half of an answer"),
+        Error(400, "invalid_request_error", "Unsupported parameter."),
+    )
+    bot = await start_bot(make_settings())
+    try:
+        await bot.post(event_body(mention_event("cut me off", ts=new_ts())))
+        await bot.post(event_body(mention_event("refuse me", ts=new_ts())))
+        await fake_openai.wait_for_requests(CHAT_PATH, 2)
+        await bot.server.services.inbox.stop(time.monotonic() + 5)
+    finally:
+        await bot.close()
+
+    [row] = await stored_rows(sqlite_url, UsageRecord)  # the refused request used nothing
+    shown = TokenCounter().count_message(
+        "gpt-4o-mini", {"role": "assistant", "content": "The first half of an answer"}
+    )
+    assert (row.estimated, row.completion_tokens) == (True, shown)
+    assert row.prompt_tokens > 0
