@@ -57,6 +57,9 @@ class Budgets:
         self._limits = limits
         self._prices = prices
         self._clock = clock
+        # Per workspace: its month's use before today, which no longer changes, so each check
+        # reads only today's rows (team_id → (today, the sums)).
+        self._earlier_this_month: dict[str, tuple[datetime, Sequence[UsageSum]]] = {}
 
     async def check_chat(self, asker: Asker) -> Refusal | None:
         """May ``asker`` start an answer now?"""
@@ -101,8 +104,7 @@ class Budgets:
         token_limit = limits.workspace_monthly_tokens if tokens else 0
         if not (token_limit or limits.workspace_monthly_usd):
             return None
-        async with read_only_session(self._sessions) as session:
-            month = await UsageRepository(session).totals_by_model(asker.team_id, month_start(now))
+        month = await self._this_month(asker.team_id, now)
         if token_limit and _tokens(month) >= token_limit:
             what = f"its monthly allowance of {token_limit:,} tokens"
             return _monthly_refusal("budget_workspace_monthly_tokens", what, now, private)
@@ -111,6 +113,16 @@ class Budgets:
             what = f"its monthly budget of ${usd:,.2f} (estimated)"
             return _monthly_refusal("budget_workspace_monthly_usd", what, now, private)
         return None
+
+    async def _this_month(self, team_id: str, now: datetime) -> list[UsageSum]:
+        today = day_start(now)
+        async with read_only_session(self._sessions) as session:
+            usage = UsageRepository(session)
+            cached = self._earlier_this_month.get(team_id)
+            if cached is None or cached[0] != today:
+                earlier = await usage.totals_by_model(team_id, month_start(now), until=today)
+                cached = self._earlier_this_month[team_id] = (today, earlier)
+            return [*cached[1], *await usage.totals_by_model(team_id, today)]
 
     async def _user_today(self, asker: Asker, now: datetime) -> Sequence[UsageSum]:
         async with read_only_session(self._sessions) as session:

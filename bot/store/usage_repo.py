@@ -41,10 +41,18 @@ class UsageRepository:
         await self._session.flush()
 
     async def totals_by_model(
-        self, team_id: str, since: datetime, *, user_id: str | None = None
+        self,
+        team_id: str,
+        since: datetime,
+        *,
+        until: datetime | None = None,
+        user_id: str | None = None,
     ) -> Sequence[UsageSum]:
-        """A workspace's (or one of its users') use since ``since``, per model."""
+        """A workspace's (or one of its users') use from ``since`` (up to ``until``), per
+        model."""
         conditions = [UsageRecord.team_id == team_id, UsageRecord.created_at >= since]
+        if until is not None:
+            conditions.append(UsageRecord.created_at < until)
         if user_id is not None:
             conditions.append(UsageRecord.user_id == user_id)
         return await self._sums(UsageRecord.model, conditions)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+
 from bot.store.models import UsageRecord
 from tests.clock import MovableClock
 from tests.conftest import RunningBot, SettingsFactory, start_bot
@@ -121,3 +123,47 @@ async def test_workspace_monthly_usd_uses_model_prices_and_admins_can_be_exempt(
     assert "2027-01-01 00:00 UTC" in refused.visible_text()
     assert admin.visible_text().startswith("Echo: admin here")
     assert len(fake_openai.chat_requests()) == 2
+
+
+async def test_workspace_monthly_tokens_count_this_calendar_month_only(
+    make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+) -> None:
+    def used(at: datetime, tokens: int, team_id: str = "T0001") -> UsageRecord:
+        return UsageRecord(
+            created_at=at,
+            team_id=team_id,
+            user_id="U0OTHER",
+            kind="chat",
+            model="gpt-4o-mini",
+            prompt_tokens=tokens,
+            completion_tokens=0,
+            estimated=False,
+            images=0,
+        )
+
+    engine = create_async_engine(sqlite_url)
+    async with AsyncSession(engine) as session, session.begin():
+        session.add_all(
+            [
+                used(datetime(2026, 11, 30, 23, 59, tzinfo=UTC), 5000),  # last month
+                used(datetime(2026, 12, 1, 0, 0, tzinfo=UTC), 600),  # earlier this month
+                used(datetime(2026, 12, 10, tzinfo=UTC), 9000, team_id="T0THEM"),  # elsewhere
+            ]
+        )
+    await engine.dispose()
+    fake_slack.remove_method("chat.startStream")
+    clock = MovableClock(datetime(2026, 12, 15, 9, 0, tzinfo=UTC))
+    bot = await start_bot(make_settings(WORKSPACE_MONTHLY_TOKENS="620"), clock)
+    try:
+        root = new_ts()
+        await bot.post(event_body(mention_event("within budget", ts=root)))
+        await fake_slack.wait_for_calls("chat.postMessage", 1)
+        await _ask(bot, fake_slack, "past it now", root, posts=2)
+    finally:
+        await bot.close()
+
+    answered, refused = fake_slack.thread("C0001", root)
+    assert answered.visible_text().startswith("Echo: within budget")
+    assert "This workspace has used its monthly allowance of 620 tokens" in refused.visible_text()
+    assert "(2027-01-01 00:00 UTC)" in refused.visible_text()
+    assert len(fake_openai.chat_requests()) == 1
