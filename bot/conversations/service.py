@@ -21,7 +21,7 @@ from bot.conversations.locks import ThreadLocks
 from bot.conversations.notices import EMPTY_PROMPT_NOTICE, failure_notice
 from bot.conversations.prompt import Prompt, PromptBuilder
 from bot.conversations.values import IncomingMessage
-from bot.errors import BotError, describe_error
+from bot.errors import BotError, ModelContextTooLong, describe_error
 from bot.inbox import UNKNOWN_TS, Completion, LeaseLost, Work
 from bot.metrics import Metrics
 from bot.policy.budgets import Budgets
@@ -82,6 +82,9 @@ class ConversationService:
                     log.info("over budget: %s", refusal.code, extra=_ref(work))
                     await self._tell(message, refusal.notice)
                     return
+                if self._budgets.limits_tokens:  # counted until the answer is done
+                    held = _prompt_estimate(self._prompts, prompt)
+                    attachments.enter_context(self._budgets.answering(asker, prompt.model, held))
                 reply = self._open_reply(message, work)
                 started = time.monotonic()
                 outcome = await self._answers.run(prompt, reply)
@@ -164,6 +167,15 @@ def _asker(message: IncomingMessage, prompt: Prompt) -> Asker:
         conversation_id=prompt.turn.conversation_id,
         enterprise_id=message.enterprise_id,
     )
+
+
+def _prompt_estimate(prompts: PromptBuilder, prompt: Prompt) -> int:
+    """What the answer will send, as our budget counts it (0 when nothing fits: the answer
+    fails before the model is asked)."""
+    try:
+        return prompts.fit(prompt).prompt_tokens
+    except ModelContextTooLong:
+        return 0
 
 
 def _chat_call(

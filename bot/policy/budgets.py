@@ -4,7 +4,8 @@ called; an answer that started within budget finishes. 0 means unlimited."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -60,6 +61,39 @@ class Budgets:
         # Per workspace: its month's use before today, which no longer changes, so each check
         # reads only today's rows (team_id → (today, the sums)).
         self._earlier_this_month: dict[str, tuple[datetime, Sequence[UsageSum]]] = {}
+        # What answers still running in this process send, by (team, user) and (team, ""):
+        # the ledger has them only once they are done.
+        self._in_flight_tokens: dict[tuple[str, str], float] = {}
+        self._in_flight_usd: dict[tuple[str, str], float] = {}
+
+    @property
+    def limits_tokens(self) -> bool:
+        limits = self._limits
+        return bool(
+            limits.user_daily_tokens
+            or limits.workspace_monthly_tokens
+            or limits.workspace_monthly_usd
+        )
+
+    @contextmanager
+    def answering(self, asker: Asker, model: str, prompt_tokens: int) -> Iterator[None]:
+        """While an answer runs, what it sends counts against its asker's and workspace's
+        budgets, so a burst of messages cannot all start on the same figures."""
+        usd = self._prices.cost(model, prompt_tokens=prompt_tokens, completion_tokens=0, images=0)
+        held = (
+            (self._in_flight_tokens, (asker.team_id, asker.user_id), prompt_tokens),
+            (self._in_flight_tokens, (asker.team_id, ""), prompt_tokens),
+            (self._in_flight_usd, (asker.team_id, ""), usd or 0.0),
+        )
+        for tally, key, amount in held:
+            tally[key] = tally.get(key, 0.0) + amount
+        try:
+            yield
+        finally:
+            for tally, key, amount in held:
+                left = tally.pop(key) - amount
+                if left > 1e-9:
+                    tally[key] = left
 
     async def check_chat(self, asker: Asker) -> Refusal | None:
         """May ``asker`` start an answer now?"""
@@ -68,7 +102,8 @@ class Budgets:
             return None
         now = self._clock()
         if limits.user_daily_tokens:
-            used = _tokens(await self._user_today(asker, now))
+            used: float = _tokens(await self._user_today(asker, now))
+            used += self._in_flight_tokens.get((asker.team_id, asker.user_id), 0)
             if used >= limits.user_daily_tokens:
                 return _user_daily_refusal(
                     "budget_user_daily_tokens",
@@ -105,11 +140,12 @@ class Budgets:
         if not (token_limit or limits.workspace_monthly_usd):
             return None
         month = await self._this_month(asker.team_id, now)
-        if token_limit and _tokens(month) >= token_limit:
+        in_flight = self._in_flight_tokens.get((asker.team_id, ""), 0)
+        if token_limit and _tokens(month) + in_flight >= token_limit:
             what = f"its monthly allowance of {token_limit:,} tokens"
             return _monthly_refusal("budget_workspace_monthly_tokens", what, now, private)
         usd = limits.workspace_monthly_usd
-        if usd and self._cost(month) >= usd:
+        if usd and self._cost(month) + self._in_flight_usd.get((asker.team_id, ""), 0) >= usd:
             what = f"its monthly budget of ${usd:,.2f} (estimated)"
             return _monthly_refusal("budget_workspace_monthly_usd", what, now, private)
         return None

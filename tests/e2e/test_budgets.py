@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from bot.store.models import UsageRecord
 from tests.clock import MovableClock
 from tests.conftest import RunningBot, SettingsFactory, start_bot
-from tests.fakes.openai import FakeOpenAI, Reply
+from tests.fakes.openai import CHAT_PATH, FakeOpenAI, Hold, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import (
     command_body,
@@ -167,3 +167,31 @@ async def test_workspace_monthly_tokens_count_this_calendar_month_only(
     assert "This workspace has used its monthly allowance of 620 tokens" in refused.visible_text()
     assert "(2027-01-01 00:00 UTC)" in refused.visible_text()
     assert len(fake_openai.chat_requests()) == 1
+
+
+async def test_answers_still_running_count_so_a_burst_cannot_all_start_on_the_same_figures(
+    make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    fake_slack.remove_method("chat.startStream")
+    held = Hold(Reply("Slow but sure."))
+    fake_openai.script_chat(held)
+    # The ledger is empty; the first answer's prompt alone is past the limit.
+    bot = await start_bot(make_settings(USER_DAILY_TOKENS="20"))
+    try:
+        first = new_ts()
+        await bot.post(event_body(mention_event("a long first question " * 5, ts=first)))
+        await fake_openai.wait_for_requests(CHAT_PATH, 1)  # the first answer is under way
+        burst = new_ts()
+        await bot.post(event_body(mention_event("and at the same time?", ts=burst)))
+        await fake_slack.wait_for_calls("chat.postMessage", 1)  # the notice
+        fake_openai.release()
+        await bot.server.services.inbox.stop(time.monotonic() + 5)
+    finally:
+        await bot.close()
+
+    [notice] = fake_slack.thread("C0001", burst)
+    assert "daily allowance of 20 tokens" in notice.visible_text()
+    assert len(fake_openai.chat_requests()) == 1
+    assert [m.visible_text() for m in fake_slack.thread("C0001", first)][0].startswith(
+        "Slow but sure."
+    )  # the answer that started within budget finished
