@@ -192,6 +192,5 @@ async def test_answers_still_running_count_so_a_burst_cannot_all_start_on_the_sa
     [notice] = fake_slack.thread("C0001", burst)
     assert "daily allowance of 20 tokens" in notice.visible_text()
     assert len(fake_openai.chat_requests()) == 1
-    assert [m.visible_text() for m in fake_slack.thread("C0001", first)][0].startswith(
-        "Slow but sure."
-    )  # the answer that started within budget finished
+    [answer] = fake_slack.thread("C0001", first)
+    assert answer.visible_text().startswith("Slow but sure.")  # started within budget: finished
