@@ -8,9 +8,10 @@ of them against the process's one grace deadline.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from bot.reference import new_reference_id
@@ -56,3 +57,23 @@ class BackgroundTasks:
                     task.cancel()
                 await asyncio.wait(pending)
                 return
+
+
+class OwnedTask:
+    """One long-running task a component owns (a watcher, a periodic job): started once,
+    cancelled and awaited when its owner stops."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(work(), name=self._name)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -16,6 +16,7 @@ from dotenv import dotenv_values
 
 from bot.config_lists import moderation_modes, names, slack_ids
 from bot.errors import ConfigError
+from bot.usage.prices import Price, parse_model_prices
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful assistant in a Slack workspace. Answer clearly and concisely, "
@@ -79,6 +80,33 @@ def _context_tokens(name: str, value: str) -> dict[str, int]:
                 "model=tokens entries (gpt-4o=128000,llama3.1=8192)",
             ) from None
     return windows
+
+
+def _zero_or_more(convert: type[int] | type[float], what: str) -> Callable[[str, str], Any]:
+    """``convert``'s numbers from 0 up, ``what`` naming them (and what 0 means) in errors."""
+
+    def parse(name: str, value: str) -> int | float:
+        try:
+            number = convert(value)
+        except ValueError:
+            raise ConfigError(name, f"must be {what}, got {value!r}") from None
+        if not 0 <= number < float("inf"):
+            raise ConfigError(name, f"must be 0 or more, got {value!r}")
+        return number
+
+    return parse
+
+
+_tokens_or_images = _zero_or_more(int, "a whole number (0 = unlimited)")
+_days = _zero_or_more(int, "a whole number of days (0 = keep everything)")
+_usd = _zero_or_more(float, "a number of US dollars (0 = unlimited)")
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(name, f"must be true or false, got {value!r}")
+    return lowered in ("true", "1", "yes")
 
 
 def _port(name: str, value: str) -> int:
@@ -359,6 +387,54 @@ VARIABLES: tuple[Variable, ...] = (
         "Key for `MODERATION_BASE_URL`; unset: `OPENAI_API_KEY`.",
         secret=True,
     ),
+    Variable(
+        "USER_DAILY_TOKENS",
+        _tokens_or_images,
+        "0",
+        "Model tokens (in + out) one user may use per UTC day; then a notice until midnight "
+        "UTC. 0 = unlimited.",
+    ),
+    Variable(
+        "USER_DAILY_IMAGES",
+        _tokens_or_images,
+        "0",
+        "Images one user may have `/imagine` make per UTC day. 0 = unlimited.",
+    ),
+    Variable(
+        "WORKSPACE_MONTHLY_TOKENS",
+        _tokens_or_images,
+        "0",
+        "Model tokens one workspace may use per calendar month (UTC). 0 = unlimited.",
+    ),
+    Variable(
+        "WORKSPACE_MONTHLY_USD",
+        _usd,
+        "0",
+        "Estimated USD (see `MODEL_PRICES`) one workspace may spend per calendar month (UTC). "
+        "0 = unlimited.",
+    ),
+    Variable(
+        "BUDGET_EXEMPT_ADMINS",
+        _flag,
+        "false",
+        "`true`: the users of `ADMIN_USERS` are not held to the budgets above.",
+    ),
+    Variable(
+        "MODEL_PRICES",
+        parse_model_prices,
+        "",
+        "Prices for the cost estimate, over the built-in ones for OpenAI models: `name=in/out` "
+        "in USD per 1M tokens, or `name=usd` per image, comma-separated "
+        "(`gpt-4o=2.5/10,llama3.1=0/0,gpt-image-1=0.04`). Unpriced models show tokens only.",
+        unset={},
+    ),
+    Variable(
+        "RETENTION_DAYS",
+        _days,
+        "0",
+        "Days to keep message text, recorded deliveries, image prompts, feedback and whom usage "
+        "was for; older ones are purged hourly. 0 = keep.",
+    ),
     Variable("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
     Variable("LOG_FORMAT", _choice("text", "json"), "text", "`text`, or `json` for containers."),
 )
@@ -404,6 +480,13 @@ class Settings:
     moderation_on_error: str
     moderation_base_url: str
     moderation_api_key: str = field(repr=False)
+    user_daily_tokens: int
+    user_daily_images: int
+    workspace_monthly_tokens: int
+    workspace_monthly_usd: float
+    budget_exempt_admins: bool
+    model_prices: Mapping[str, Price]
+    retention_days: int
     log_level: str
     log_format: str
 

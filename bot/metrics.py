@@ -72,8 +72,14 @@ class Metrics:
         )
         self._tokens = Counter(
             "slackbot_model_tokens",
-            "Model tokens by direction (in, out).",
-            ["direction"],
+            "Model tokens by model and direction (in, out).",
+            ["model", "direction"],
+            registry=r,
+        )
+        self._cost = Counter(
+            "slackbot_model_cost_usd",
+            "Estimated model cost in USD by model (price table and MODEL_PRICES).",
+            ["model"],
             registry=r,
         )
         self._images = Counter("slackbot_images_generated", "Images posted to Slack.", registry=r)
@@ -111,9 +117,14 @@ class Metrics:
         self._answers.labels("answered" if answered else "failed").inc()
         self._answer_seconds.observe(seconds)
 
-    def model_tokens(self, *, prompt: int, completion: int) -> None:
-        self._tokens.labels("in").inc(prompt)
-        self._tokens.labels("out").inc(completion)
+    def model_usage(
+        self, *, model: str, prompt: int, completion: int, cost_usd: float | None
+    ) -> None:
+        """One model call's tokens and, when the model has a price, its estimated cost."""
+        self._tokens.labels(model, "in").inc(prompt)
+        self._tokens.labels(model, "out").inc(completion)
+        if cost_usd is not None:
+            self._cost.labels(model).inc(cost_usd)
 
     def images_generated(self, count: int = 1) -> None:
         self._images.inc(count)

@@ -36,11 +36,13 @@ from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
 from bot.policy.access import AccessLists, AccessRule
+from bot.policy.budgets import BudgetLimits, Budgets
 from bot.policy.moderation import ModerationRule, ModerationSettings
 from bot.policy.refusals import RefusalDesk
 from bot.policy.rules import Policies, Policy
 from bot.policy.settings_access import SettingsAccess
 from bot.policy.usergroups import UserGroups
+from bot.privacy.retention import RetentionPurge
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
 from bot.slack_input.people import SlackPeople
 from bot.slack_output.announcements import ChannelAnnouncer
@@ -50,6 +52,8 @@ from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
 from bot.store.write_gate import INTAKE, WriteGate
+from bot.usage.ledger import Clock, UsageLedger, utc_now
+from bot.usage.prices import PriceTable
 
 
 @dataclass
@@ -71,6 +75,8 @@ class Services:
     channel_settings: ChannelSettingsService
     moderator: OpenAIClient | None
     """The moderation server's client; None with ``MODERATION=off``."""
+    ledger: UsageLedger
+    retention: RetentionPurge
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
@@ -145,9 +151,22 @@ def build_policies(
     return Policies(access=Policy([access]), content=Policy([moderation])), moderation
 
 
+def budget_limits(settings: Settings) -> BudgetLimits:
+    return BudgetLimits(
+        user_daily_tokens=settings.user_daily_tokens,
+        user_daily_images=settings.user_daily_images,
+        workspace_monthly_tokens=settings.workspace_monthly_tokens,
+        workspace_monthly_usd=settings.workspace_monthly_usd,
+        exempt_users=frozenset(settings.admin_users)
+        if settings.budget_exempt_admins
+        else frozenset(),
+    )
+
+
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Build every long-lived object; on exit close each one, whatever failed."""
+async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Services]:
+    """Build every long-lived object; on exit close each one, whatever failed. ``clock`` is
+    what budgets, the usage ledger and retention take for now."""
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
@@ -175,6 +194,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         replies = SlackReplies(slack, tasks=tasks)
         refusals = RefusalDesk(sessions, SlackRefusals(replies, UserNotes(slack)), metrics)
         counter = TokenCounter()
+        prices = PriceTable(settings.model_prices)
+        budgets = Budgets(sessions, budget_limits(settings), prices, clock)
+        ledger = UsageLedger(sessions, prices=prices, metrics=metrics, clock=clock)
+        retention = RetentionPurge(sessions, engine, days=settings.retention_days, clock=clock)
+        stack.push_async_callback(retention.stop)
         prompts = PromptBuilder(
             sessions=sessions,
             counter=counter,
@@ -200,7 +224,6 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             answers=AnswerRunner(
                 openai=openai,
                 prompts=prompts,
-                metrics=metrics,
                 windows=ModelWindows(
                     sessions,
                     server=server_identity(settings.openai_base_url),
@@ -209,6 +232,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 answer_check=moderation,
             ),
             replies=replies,
+            budgets=budgets,
+            ledger=ledger,
             locks=thread_locks_for(engine),
             metrics=metrics,
             policy=PolicyChecks(policies, refusals, sessions),
@@ -245,6 +270,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 tasks=tasks,
                 policies=policies,
                 refusals=refusals,
+                budgets=budgets,
+                ledger=ledger,
             ),
             edits=TurnEdits(sessions),
             channel_settings=ChannelSettingsService(
@@ -262,4 +289,6 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 tasks=tasks,
             ),
             moderator=moderator,
+            ledger=ledger,
+            retention=retention,
         )

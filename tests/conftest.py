@@ -18,6 +18,7 @@ import pytest
 from bot.app import BotServer
 from bot.config import Settings
 from bot.migrate import upgrade_to_head
+from bot.usage.ledger import Clock, utc_now
 from tests.fakes.bot_env import SIGNING_SECRET, bot_env
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
@@ -125,8 +126,9 @@ class RunningBot:
         await self.server.stop()
 
 
-async def start_bot(settings: Settings) -> RunningBot:
-    server = BotServer(settings)
+async def start_bot(settings: Settings, clock: Clock = utc_now) -> RunningBot:
+    """The bot on an ephemeral port; ``clock`` is its now for budgets, usage and retention."""
+    server = BotServer(settings, clock)
     await server.start(host="127.0.0.1", port=0)
     return RunningBot(server)
 

@@ -29,8 +29,7 @@ from bot.errors import (
     ModelParameterRejected,
     ModelStreamInterrupted,
 )
-from bot.metrics import Metrics
-from bot.openai_api.chat import ChatMessage
+from bot.openai_api.chat import ChatMessage, Usage
 from bot.openai_api.client import OpenAIClient
 from bot.policy.decision import Refusal
 from bot.slack_output.streaming import StreamingReply
@@ -45,9 +44,16 @@ class Outcome:
     text: str
     """The answer as stored: the whole text, or what was shown before it broke."""
     error: BotError | None = None
-    completion_tokens: int | None = None
+    usage: Usage | None = None
+    """What the server reported for the call that gave the answer (None: it reported nothing)."""
+    sent_tokens: int = 0
+    """Our count of the prompt that call sent: the estimate when the server reported nothing."""
     refusal: Refusal | None = None
     """The answer was withheld (output moderation); nothing was shown or is stored."""
+
+    @property
+    def completion_tokens(self) -> int | None:
+        return self.usage.completion_tokens if self.usage is not None else None
 
 
 class AnswerCheck(Protocol):
@@ -75,8 +81,15 @@ MAX_REFITS = 2
 
 @dataclass(frozen=True, slots=True)
 class _Streamed:
-    completion_tokens: int | None
+    usage: Usage | None
     finish_reason: str | None
+
+
+@dataclass(slots=True)
+class _Sent:
+    """Our count of the prompt last sent, kept for the outcome even when the call failed."""
+
+    tokens: int = 0
 
 
 class AnswerRunner:
@@ -85,13 +98,11 @@ class AnswerRunner:
         *,
         openai: OpenAIClient,
         prompts: PromptBuilder,
-        metrics: Metrics,
         windows: ModelWindows,
         answer_check: AnswerCheck | None = None,
     ) -> None:
         self._openai = openai
         self._prompts = prompts
-        self._metrics = metrics
         self._windows = windows
         self._check = answer_check if answer_check and answer_check.checks_output else None
 
@@ -99,9 +110,10 @@ class AnswerRunner:
         """Stream the answer into ``reply``. The model failing, or Slack refusing part of the
         answer, is an outcome; anything else is raised. An answer that must be checked first
         is held back until the model is done, then shown whole, or withheld."""
+        sent = _Sent()
         try:
             sink = _HeldAnswer() if self._check is not None else reply
-            fitted, budget, streamed = await self._fitted_stream(prompt, sink)
+            fitted, budget, streamed = await self._fitted_stream(prompt, sink, sent)
             if self._check is not None:
                 refusal = await self._check.check_answer(sink.text)
                 if refusal is not None:
@@ -109,7 +121,8 @@ class AnswerRunner:
                     return Outcome(
                         TurnStatus.FAILED,
                         "",
-                        completion_tokens=streamed.completion_tokens,
+                        usage=streamed.usage,
+                        sent_tokens=sent.tokens,
                         refusal=refusal,
                     )
                 await reply.append(sink.text)
@@ -122,17 +135,26 @@ class AnswerRunner:
                 await reply.append(f"\n\n{DROPPED_FOOTNOTE}")
             await reply.finish()
             return Outcome(
-                TurnStatus.COMPLETE, answer, completion_tokens=streamed.completion_tokens
+                TurnStatus.COMPLETE, answer, usage=streamed.usage, sent_tokens=sent.tokens
             )
         except BotError as exc:
             partial = exc.partial_text if isinstance(exc, ModelStreamInterrupted) else ""
             shown = partial or reply.text
             await close_interrupted(reply)
             status = TurnStatus.INTERRUPTED if shown else TurnStatus.FAILED
-            return Outcome(status, shown, error=exc)
+            return Outcome(status, shown, error=exc, sent_tokens=sent.tokens)
+
+    async def prompt_tokens(self, prompt: Prompt) -> int:
+        """What the answer will send, as our budget counts it (0 when nothing fits: the answer
+        fails before the model is asked)."""
+        limits = await self._windows.limits(prompt.model)
+        try:
+            return self._prompts.fit(prompt, self._prompts.budget(limits)).prompt_tokens
+        except ModelContextTooLong:
+            return 0
 
     async def _fitted_stream(
-        self, prompt: Prompt, reply: StreamingReply | _HeldAnswer
+        self, prompt: Prompt, reply: StreamingReply | _HeldAnswer, sent: _Sent
     ) -> tuple[FittedPrompt, ContextBudget, _Streamed]:
         """Fit and stream with the answer bounded. When the server says the prompt does not
         fit, learn its window and count from the error and refit, at most ``MAX_REFITS``
@@ -145,6 +167,7 @@ class AnswerRunner:
             budget = self._prompts.budget(limits)
             fitted = self._prompts.fit(prompt, budget)
             bound = budget.reserve_for_answer
+            sent.tokens = fitted.prompt_tokens
             try:
                 streamed = await self._stream(fitted.messages, model, bound, limits, reply)
             except ModelParameterRejected as exc:
@@ -168,7 +191,7 @@ class AnswerRunner:
                 )
                 limits = await self._windows.learn(model, limits, exc, fitted.prompt_tokens)
                 continue
-            produced = streamed.completion_tokens
+            produced = streamed.usage.completion_tokens if streamed.usage else None
             if produced is None:  # the server sent no usage: our count, in its tokens
                 produced = round(self._prompts.count_answer(model, reply.text) * limits.token_ratio)
             if streamed.finish_reason != "length" and ignored_bound(limits, bound, produced):
@@ -184,7 +207,7 @@ class AnswerRunner:
         limits: ModelLimits,
         reply: StreamingReply | _HeldAnswer,
     ) -> _Streamed:
-        completion_tokens: int | None = None
+        usage: Usage | None = None
         finish_reason: str | None = None
         stream = self._openai.stream_chat(
             messages,
@@ -198,12 +221,8 @@ class AnswerRunner:
                     await reply.append(delta.text)
                 if delta.done:
                     finish_reason = delta.finish_reason
-                if delta.usage is not None:
-                    completion_tokens = delta.usage.completion_tokens
-                    self._metrics.model_tokens(
-                        prompt=delta.usage.prompt_tokens, completion=completion_tokens
-                    )
-        return _Streamed(completion_tokens, finish_reason)
+                usage = delta.usage or usage
+        return _Streamed(usage, finish_reason)
 
 
 async def close_interrupted(reply: StreamingReply) -> None:

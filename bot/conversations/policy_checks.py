@@ -69,6 +69,7 @@ class PolicyChecks:
         await self._desk.refuse(_asker(message), refusal)
         return True
 
-    async def refuse_answer(self, message: IncomingMessage, refusal: Refusal) -> None:
-        """The model's answer was withheld (output moderation): say so in the thread."""
+    async def refuse(self, message: IncomingMessage, refusal: Refusal) -> None:
+        """Another check said no (a budget, or output moderation withheld the answer): recorded,
+        counted and told like every refusal."""
         await self._desk.refuse(_asker(message), refusal)

@@ -26,9 +26,12 @@ from bot.conversations.values import IncomingMessage
 from bot.errors import BotError, describe_error
 from bot.inbox import UNKNOWN_TS, Completion, LeaseLost, Work
 from bot.metrics import Metrics
+from bot.policy.budgets import Budgets
 from bot.slack_output.retire import retire_reply, retire_unrecorded_replies
 from bot.slack_output.streaming import SlackReplies, StreamingReply
 from bot.store.conversations_repo import MessageRepository
+from bot.usage.calls import Asker, CallKind, ModelCall
+from bot.usage.ledger import UsageLedger, UsageWriter
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +43,15 @@ class ConversationService:
         prompts: PromptBuilder,
         answers: AnswerRunner,
         replies: SlackReplies,
+        policy: PolicyChecks,
+        budgets: Budgets,
+        ledger: UsageLedger,
         locks: ThreadLocks | None = None,
         metrics: Metrics | None = None,
-        policy: PolicyChecks | None = None,
     ) -> None:
         self._prompts = prompts
+        self._budgets = budgets
+        self._ledger = ledger
         self._answers = answers
         self._replies = replies
         self._locks = locks or ThreadLocks()
@@ -65,26 +72,39 @@ class ConversationService:
                 return
             reply: StreamingReply | None = None
             try:
-                if self._policy is not None and await self._policy.refused_access(message):
+                if await self._policy.refused_access(message):
                     return
                 prompt = await self._prompts.build(message, work.event_id, attachments)
                 if prompt is None:
                     return
-                if self._policy is not None and await self._policy.refused_content(message, prompt):
+                if await self._policy.refused_content(message, prompt):
                     return
                 if prompt.notice is not None:
                     await self._tell(message, prompt.notice)
                 if prompt.is_empty:
                     await self._tell(message, EMPTY_PROMPT_NOTICE)
                     return
+                asker = _asker(message, prompt)
+                refusal = await self._budgets.check_chat(asker)
+                if refusal is not None:
+                    log.info("over budget: %s", refusal.code, extra=_ref(work))
+                    await self._policy.refuse(message, refusal)
+                    return
+                if self._budgets.limits_tokens:  # counted until the answer is done
+                    held = await self._answers.prompt_tokens(prompt)
+                    attachments.enter_context(self._budgets.answering(asker, prompt.model, held))
                 reply = self._open_reply(message, work)
                 started = time.monotonic()
                 outcome = await self._answers.run(prompt, reply)
-                if self._policy is not None and outcome.refusal is not None:
-                    await self._policy.refuse_answer(message, outcome.refusal)
-                completion = _store_answer(prompt, reply, outcome, self._prompts)
+                if outcome.refusal is not None:
+                    await self._policy.refuse(message, outcome.refusal)
+                call = _chat_call(asker, prompt, outcome, self._prompts)
+                usage = self._ledger.writer(call) if call is not None else None
+                completion = _store_answer(prompt, reply, outcome, self._prompts, usage)
                 if completion is not None:  # stored before the next turn of the thread may start
                     await work.complete(completion)
+                elif call is not None:
+                    await self._ledger.record(call)
             except LeaseLost:
                 raise
             except Exception as exc:
@@ -149,10 +169,43 @@ class ConversationService:
             log.warning("could not post a notice: %s", describe_error(exc))
 
 
+def _asker(message: IncomingMessage, prompt: Prompt) -> Asker:
+    return Asker(
+        team_id=message.team_id,
+        user_id=message.user_id,
+        channel_id=message.channel_id,
+        conversation_id=prompt.turn.conversation_id,
+        enterprise_id=message.enterprise_id,
+    )
+
+
+def _chat_call(
+    asker: Asker, prompt: Prompt, outcome: Outcome, prompts: PromptBuilder
+) -> ModelCall | None:
+    """What the answer's model call used: the server's figures, else our own count (marked
+    estimated); None when nothing came back (a refused or failed request)."""
+    if outcome.usage is not None:
+        used = outcome.usage
+        return ModelCall(
+            asker, CallKind.CHAT, prompt.model, used.prompt_tokens, used.completion_tokens
+        )
+    if not outcome.text:
+        return None
+    answer_tokens = prompts.count_answer(prompt.model, outcome.text)
+    return ModelCall(
+        asker, CallKind.CHAT, prompt.model, outcome.sent_tokens, answer_tokens, estimated=True
+    )
+
+
 def _store_answer(
-    prompt: Prompt, reply: StreamingReply, outcome: Outcome, prompts: PromptBuilder
+    prompt: Prompt,
+    reply: StreamingReply,
+    outcome: Outcome,
+    prompts: PromptBuilder,
+    usage: UsageWriter | None,
 ) -> Completion | None:
-    """The assistant turn, for the inbox to store as it marks the delivery done."""
+    """The assistant turn (and the call's usage), for the inbox to store as it marks the
+    delivery done."""
     slack_ts = reply.ts
     if slack_ts is None:
         return None
@@ -171,6 +224,8 @@ def _store_answer(
             model=prompt.model,
             token_count=tokens,
         )
+        if usage is not None:
+            await usage(session)
 
     return store
 

@@ -24,13 +24,17 @@ from bot.images.options import ImagineHelp, ImagineRequest, ImagineUsageError, p
 from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.images import GeneratedImage
-from bot.policy.refusals import Asker, RefusalDesk
+from bot.policy.budgets import Budgets
+from bot.policy.refusals import Asker as RefusalAsker
+from bot.policy.refusals import RefusalDesk
 from bot.policy.rules import Policies, PolicyRequest, RequestKind
 from bot.reference import new_reference_id
 from bot.slack_output.files import SlackFiles, UploadFile
 from bot.slack_output.user_notes import CHANNEL_UNREACHABLE, UserNotes
 from bot.store.image_requests_repo import ImageRequestRepository
 from bot.store.models import ImageStatus
+from bot.usage.calls import Asker, CallKind, ModelCall
+from bot.usage.ledger import UsageLedger
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +84,14 @@ class ImageService:
         tasks: BackgroundTasks,
         policies: Policies,
         refusals: RefusalDesk,
+        budgets: Budgets,
+        ledger: UsageLedger,
     ) -> None:
         self._policies = policies
         self._refusals = refusals
         self._sessions = sessions
+        self._budgets = budgets
+        self._ledger = ledger
         self._metrics = metrics
         self._openai = openai
         self._files = files
@@ -147,7 +155,18 @@ class ImageService:
         reference_id = new_reference_id()
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
+        asker = Asker(
+            team_id=command.team_id,
+            user_id=command.user_id,
+            channel_id=command.channel_id,
+            enterprise_id=command.enterprise_id,
+        )
         try:
+            refusal = await self._budgets.check_images(asker, request.n)
+            if refusal is not None:
+                log.info("image request over budget: %s", refusal.code, extra=extra)
+                await self._refusals.refuse(_asker(command), refusal)
+                return
             request_id = await self._record(command, reference_id)
         except Exception as exc:  # the database is down: say so rather than fall silent
             log.exception("could not record the image request", extra=extra)
@@ -161,6 +180,16 @@ class ImageService:
                 size=request.size,
                 quality=request.quality,
                 extra=request.extra,
+            )
+            await self._ledger.record(
+                ModelCall(
+                    asker,
+                    CallKind.IMAGE,
+                    self._model,
+                    images=len(images),
+                    image_size=request.size,
+                    image_quality=request.quality,
+                )
             )
             delivery = await self._deliver(command, images)
         except Exception as exc:
@@ -251,8 +280,8 @@ class ImageService:
             )
 
 
-def _asker(command: ImagineCommand) -> Asker:
-    return Asker(RequestKind.IMAGE, command.team_id, command.channel_id, command.user_id)
+def _asker(command: ImagineCommand) -> RefusalAsker:
+    return RefusalAsker(RequestKind.IMAGE, command.team_id, command.channel_id, command.user_id)
 
 
 def _describe(error: BaseException) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import ColumnElement, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
@@ -159,7 +159,19 @@ class MessageRepository:
 
     async def erase(self, team_id: str, channel_id: str, slack_ts: str) -> int:
         """The Slack message was deleted: erase its text and author from its stored user turns,
-        so it leaves every later prompt. How many turns there were."""
+        and the text of the bot's stored answers to them, so neither is kept nor enters a later
+        prompt. How many user turns there were."""
+        turns = self._user_turns(team_id, channel_id, slack_ts)
+        await self._session.execute(
+            update(Message)
+            .where(
+                Message.team_id == team_id,
+                Message.role == "assistant",
+                Message.reply_to_id.in_(select(Message.id).where(*turns).scalar_subquery()),
+            )
+            .values(text="", token_count=None)
+            .execution_options(synchronize_session=False)
+        )
         return await self._update_user_turns(
             team_id, channel_id, slack_ts, text="", token_count=None, author_name=None
         )
@@ -167,21 +179,26 @@ class MessageRepository:
     async def _update_user_turns(
         self, team_id: str, channel_id: str, slack_ts: str, **values: object
     ) -> int:
-        in_channel = select(Conversation.id).where(
-            Conversation.team_id == team_id, Conversation.channel_id == channel_id
-        )
         result = await self._session.execute(
             update(Message)
-            .where(
-                Message.team_id == team_id,
-                Message.slack_ts == slack_ts,
-                Message.role == "user",
-                Message.conversation_id.in_(in_channel.scalar_subquery()),
-            )
+            .where(*self._user_turns(team_id, channel_id, slack_ts))
             .values(**values)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _user_turns(team_id: str, channel_id: str, slack_ts: str) -> list[ColumnElement[bool]]:
+        """The conditions naming the stored user turns of one Slack message."""
+        in_channel = select(Conversation.id).where(
+            Conversation.team_id == team_id, Conversation.channel_id == channel_id
+        )
+        return [
+            Message.team_id == team_id,
+            Message.slack_ts == slack_ts,
+            Message.role == "user",
+            Message.conversation_id.in_(in_channel.scalar_subquery()),
+        ]
 
     async def by_ts(self, conversation: Conversation, slack_ts: str) -> Message | None:
         return await self._session.scalar(

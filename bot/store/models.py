@@ -252,3 +252,38 @@ class PolicyRefusal(_Timestamps, Base):
     code: Mapped[str] = mapped_column(String(32))
     # Space-separated flagged categories (moderation), else "".
     categories: Mapped[str] = mapped_column(Text, default="")
+
+
+class UsageRecord(Base):
+    """One model call: what it used, for whom. Budgets and ``python -m bot usage`` read it.
+
+    Retention keeps a row's figures (tokens, images, model, day) but clears whom it was for."""
+
+    __tablename__ = "usage"
+    __table_args__ = (
+        # Budgets sum one user's day and one workspace's month; reports scan by time.
+        Index("ix_usage_team_id_user_id_created_at", "team_id", "user_id", "created_at"),
+        Index("ix_usage_team_id_created_at", "team_id", "created_at"),
+        Index("ix_usage_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    enterprise_id: Mapped[str | None] = mapped_column(_SlackId)
+    user_id: Mapped[str | None] = mapped_column(_SlackId)
+    channel_id: Mapped[str | None] = mapped_column(_SlackId)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # chat | image | moderation
+    model: Mapped[str] = mapped_column(String(128))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # The server sent no usage: the token figures are our own count.
+    estimated: Mapped[bool] = mapped_column(default=False)
+    images: Mapped[int] = mapped_column(Integer, default=0)
+    image_size: Mapped[str | None] = mapped_column(String(32))
+    image_quality: Mapped[str | None] = mapped_column(String(16))

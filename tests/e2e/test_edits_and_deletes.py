@@ -1,4 +1,5 @@
-"""Issue 5, edits and deletes: the stored turn follows the Slack message; nothing is answered."""
+"""Issues 5 and 14, edits and deletes: the stored turn follows the Slack message (a deleted one
+takes the bot's stored answer to it along); nothing is answered."""
 
 from __future__ import annotations
 
@@ -75,6 +76,8 @@ async def test_an_edit_replaces_and_a_delete_erases_the_stored_turn(
     await engine.dispose()
     assert rows[root] == "what is 2+2?"
     assert rows[secret_ts] == ""
+    assert "Two." not in rows.values()  # the bot's stored answer to the deleted message
+    assert "One." in rows.values()
     assert "hunter2" not in " ".join(rows.values())
     # The recorded deliveries hold the message too: the delete reaches them, and so does the edit.
     by_ts = {(ts, text) for ts, text, _ in deliveries}
@@ -90,7 +93,6 @@ async def test_an_edit_replaces_and_a_delete_erases_the_stored_turn(
     assert [(m["role"], m["content"]) for m in third[1:]] == [
         ("user", "what is 2+2?"),
         ("assistant", "One."),
-        ("assistant", "Two."),
         ("user", "go on"),
-    ]
+    ]  # the deleted message's answer ("Two.") went with it
     assert len(fake_openai.chat_requests()) == 3  # the edit and the delete were not answered

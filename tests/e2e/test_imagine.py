@@ -12,8 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.store.models import ImageRequest, ImageStatus
 from tests.conftest import RunningBot, SettingsFactory, start_bot
@@ -21,6 +19,7 @@ from tests.fakes.openai import IMAGES_PATH, Error, FakeOpenAI, Hold, ImageReply,
 from tests.fakes.png import PNG_SIGNATURE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import command_body
+from tests.stored_rows import stored_rows
 
 FORM = "application/x-www-form-urlencoded"
 PROMPT = "a lighthouse at dawn, oil painting"
@@ -71,12 +70,7 @@ async def _settled(bot: RunningBot, fake_slack: FakeSlack, method: str) -> None:
 
 
 async def _rows(database_url: str) -> list[ImageRequest]:
-    engine = create_async_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            return list(await session.scalars(select(ImageRequest).order_by(ImageRequest.id)))
-    finally:
-        await engine.dispose()
+    return await stored_rows(database_url, ImageRequest)
 
 
 def _ephemeral(fake_slack: FakeSlack) -> dict[str, Any]:

@@ -46,6 +46,8 @@ class Reply:
     chunk_chars: int = 8
     delay_s: float = 0.0
     ttft_s: float = 0.0
+    usage: bool = True
+    """False: like servers that ignore ``stream_options``, the stream reports no usage."""
 
 
 @dataclass
@@ -291,7 +293,9 @@ class FakeOpenAI(Served):
             }
         )
         await response.prepare(request)
-        stream = wire.ChatStream(completion_id, body, finish_reason=finish_reason, usage=usage)
+        stream = wire.ChatStream(
+            completion_id, body, finish_reason=finish_reason, usage=usage, send_usage=reply.usage
+        )
         try:
             # The role chunk comes first; the one after it carries the first text.
             for index, event in enumerate(

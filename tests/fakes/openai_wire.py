@@ -169,6 +169,7 @@ class ChatStream:
         *,
         finish_reason: str = "stop",
         usage: dict[str, int] | None = None,
+        send_usage: bool = True,
     ) -> None:
         self._finish_reason = finish_reason
         self._usage = usage
@@ -179,7 +180,7 @@ class ChatStream:
             "model": body["model"],
         }
         options = body.get("stream_options") or {}
-        self._include_usage = bool(options.get("include_usage"))
+        self._include_usage = send_usage and bool(options.get("include_usage"))
         self._messages: list[dict[str, Any]] = body["messages"]
 
     def events(self, text: str, chunk_chars: int, *, finished: bool) -> list[bytes]:

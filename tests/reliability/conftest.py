@@ -7,12 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.migrate import upgrade_to_head
 from bot.store.models import InboxItem, Message
 from tests.conftest import POSTGRES_URL, RunningBot, _postgres_database
 from tests.fakes.slack_requests import event_body, mention_event, new_ts
+from tests.stored_rows import stored_rows
 
 
 @pytest.fixture
@@ -59,9 +60,4 @@ async def stored_counts(database_url: str) -> dict[str, int]:
 
 async def inbox_rows(database_url: str) -> list[InboxItem]:
     """Every inbox row, oldest first."""
-    engine = create_async_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            return list(await session.scalars(select(InboxItem).order_by(InboxItem.id)))
-    finally:
-        await engine.dispose()
+    return await stored_rows(database_url, InboxItem)
