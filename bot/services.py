@@ -34,6 +34,7 @@ from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
+from bot.slack_output.agent_surface import AgentSurface
 from bot.slack_output.files import SlackFiles
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
@@ -58,6 +59,7 @@ class Services:
     images: ImageService
     edits: TurnEdits
     channel_settings: ChannelSettingsService
+    surface: AgentSurface
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
@@ -178,4 +180,5 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
             ),
+            surface=AgentSurface(slack),
         )

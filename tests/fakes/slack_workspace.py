@@ -11,9 +11,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tests.fakes.slack_content import (
+    TASK_DISPLAY_MODES,
     FakeMessage,
     SlackError,
     message_content,
+    stream_chunks,
     stream_text,
     ts_order,
     validate_blocks,
@@ -48,7 +50,11 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "files.info": ("file",),
     "reactions.add": ("name", "timestamp", "channel"),
     "views.publish": ("user_id", "view"),
+    "views.open": ("view",),
 }
+_MAX_PROMPTS = 4
+_MAX_LOADING_MESSAGES = 10
+_LOADING_MESSAGE_CHARS = 50
 
 
 @dataclass
@@ -68,6 +74,9 @@ class SlackWorkspace:
         self.files = SlackFiles(identity.team_id, self._postable)
         self.not_in_channel: set[str] = set()
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.stream_lifetime: int | None = None
+        """Stream calls a streamed message takes before Slack ends its stream (None: never)."""
+        self.views: list[dict[str, Any]] = []
         self._reactions: set[tuple[str, str, str]] = set()
         self._ids = itertools.count(1)
         self._handlers: dict[str, Callable[[Args], Args]] = {
@@ -82,9 +91,9 @@ class SlackWorkspace:
             "chat.startStream": self._start_stream,
             "chat.appendStream": self._append_stream,
             "chat.stopStream": self._stop_stream,
-            "assistant.threads.setStatus": lambda _: {},
-            "assistant.threads.setTitle": lambda _: {},
-            "assistant.threads.setSuggestedPrompts": lambda _: {},
+            "assistant.threads.setStatus": self._set_status,
+            "assistant.threads.setTitle": self._set_title,
+            "assistant.threads.setSuggestedPrompts": self._set_prompts,
             "conversations.replies": self._replies,
             "conversations.info": self._conversation_info,
             "conversations.open": self._open,
@@ -92,6 +101,7 @@ class SlackWorkspace:
             **self.files.handlers,
             "reactions.add": self._react,
             "views.publish": self._publish_view,
+            "views.open": self._open_view,
         }
 
     def knows(self, method: str) -> bool:
@@ -213,6 +223,9 @@ class SlackWorkspace:
                 raise SlackError("missing_recipient_user_id")
             if not args.get("recipient_team_id"):
                 raise SlackError("missing_recipient_team_id")
+        mode = args.get("task_display_mode")
+        if mode is not None and mode not in TASK_DISPLAY_MODES:
+            raise SlackError("invalid_arguments", "[ERROR] task_display_mode must be timeline|plan")
         text = stream_text(args)
         message = FakeMessage(
             channel,
@@ -221,12 +234,16 @@ class SlackWorkspace:
             markdown_text=text,
             streaming=True,
             user=self.me.bot_user_id,
+            tasks=_tasks(args),
         )
         self.messages[(channel, message.ts)] = message
         return {"channel": channel, "ts": message.ts}
 
     def _streaming_message(self, args: Args) -> FakeMessage:
         message = self._bot_message(args)
+        message.stream_calls += 1
+        if self.stream_lifetime is not None and message.stream_calls > self.stream_lifetime:
+            message.streaming = False  # Slack ended the stream: its lifetime is over
         if not message.streaming:
             raise SlackError("message_not_in_streaming_state")
         return message
@@ -234,15 +251,18 @@ class SlackWorkspace:
     def _append_stream(self, args: Args) -> Args:
         message = self._streaming_message(args)
         text = stream_text(args)
-        if not text:
+        tasks = _tasks(args)
+        if not (text or tasks or args.get("chunks")):
             raise SlackError("no_text")
         message.markdown_text = (message.markdown_text or "") + text
+        message.tasks.extend(tasks)
         return {"channel": message.channel, "ts": message.ts}
 
     def _stop_stream(self, args: Args) -> Args:
         message = self._streaming_message(args)
         blocks = args.get("blocks")
         message.markdown_text = (message.markdown_text or "") + stream_text(args)
+        message.tasks.extend(_tasks(args))
         if blocks is not None:
             message.blocks = validate_blocks(blocks) or None
         message.streaming = False
@@ -336,11 +356,59 @@ class SlackWorkspace:
         self._reactions.add(key)
         return {}
 
-    def _publish_view(self, args: Args) -> Args:
+    def _set_title(self, args: Args) -> Args:
+        self._conversation(args["channel_id"])
+        return {}
+
+    def _set_status(self, args: Args) -> Args:
+        self._conversation(args["channel_id"])
+        loading = args.get("loading_messages")
+        if loading is not None and not (
+            isinstance(loading, list)
+            and 1 <= len(loading) <= _MAX_LOADING_MESSAGES
+            and all(isinstance(m, str) and 1 <= len(m) <= _LOADING_MESSAGE_CHARS for m in loading)
+        ):
+            raise SlackError("invalid_arguments", "[ERROR] loading_messages: 1-10 strings ≤ 50")
+        return {}
+
+    def _set_prompts(self, args: Args) -> Args:
+        self._conversation(args["channel_id"])
+        prompts = args["prompts"]
+        if not (
+            isinstance(prompts, list)
+            and 1 <= len(prompts) <= _MAX_PROMPTS
+            and all(isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts)
+        ):
+            raise SlackError("invalid_arguments", "[ERROR] prompts: 1-4 of {title, message}")
+        return {}
+
+    def _view(self, args: Args, kinds: tuple[str, ...]) -> Args:
         view = args["view"]
         if not isinstance(view, dict):
             raise SlackError("invalid_arguments", "[ERROR] view must be a JSON object")
-        return {"view": {"id": f"V{next(self._ids):08d}", **view}}
+        if view.get("type") not in kinds:
+            raise SlackError("invalid_arguments", f"[ERROR] view type must be one of {kinds}")
+        validate_blocks(view.get("blocks", []))
+        shown = {"id": f"V{next(self._ids):08d}", **view}
+        self.views.append(shown)
+        return {"view": shown}
+
+    def _publish_view(self, args: Args) -> Args:
+        if not _USER_ID.match(str(args["user_id"])):
+            raise SlackError("invalid_arguments", "invalid `user_id`")
+        return self._view(args, ("home",))
+
+    def _open_view(self, args: Args) -> Args:
+        if not (args.get("trigger_id") or args.get("interactivity_pointer")):
+            raise SlackError("invalid_arguments", "[ERROR] missing required field: trigger_id")
+        view = args["view"]
+        if isinstance(view, dict) and view.get("type") == "modal" and not view.get("title"):
+            raise SlackError("invalid_arguments", "[ERROR] missing required field: title")
+        return self._view(args, ("modal",))
+
+
+def _tasks(args: Args) -> list[dict[str, Any]]:
+    return [chunk for chunk in stream_chunks(args) if chunk["type"] == "task_update"]
 
 
 def _within_bounds(ts: str, args: Args) -> bool:
