@@ -135,12 +135,24 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 ),
             ),
         )
+        surface = AgentSurface(slack)
+        images = ImageService(
+            sessions=sessions,
+            openai=openai,
+            files=SlackFiles(slack),
+            notes=UserNotes(slack),
+            model=settings.openai_image_model,
+            metrics=metrics,
+            tasks=tasks,
+        )
         conversations = ConversationService(
             prompts=prompts,
             answers=AnswerRunner(openai=openai, prompts=prompts, metrics=metrics),
             replies=replies,
             locks=thread_locks_for(engine),
             metrics=metrics,
+            surface=surface,
+            images=images,
         )
         inbox = Inbox(
             sessions,
@@ -164,15 +176,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             inbox,
             MessageIntake(inbox),
             conversations,
-            images=ImageService(
-                sessions=sessions,
-                openai=openai,
-                files=SlackFiles(slack),
-                notes=UserNotes(slack),
-                model=settings.openai_image_model,
-                metrics=metrics,
-                tasks=tasks,
-            ),
+            images=images,
             edits=TurnEdits(sessions),
             channel_settings=ChannelSettingsService(
                 sessions,
@@ -180,5 +184,5 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
             ),
-            surface=AgentSurface(slack),
+            surface=surface,
         )

@@ -8,8 +8,16 @@ import logging
 from dataclasses import dataclass
 
 from bot.conversations.notices import DROPPED_FOOTNOTE, INTERRUPTED_MARK
+from bot.conversations.progress import TaskState
 from bot.conversations.prompt import Prompt, PromptBuilder
-from bot.errors import BotError, ModelContextTooLong, ModelStreamInterrupted
+from bot.conversations.work_steps import RETRYING
+from bot.errors import (
+    BotError,
+    ModelContextTooLong,
+    ModelError,
+    ModelRateLimited,
+    ModelStreamInterrupted,
+)
 from bot.metrics import Metrics
 from bot.openai_api.chat import ChatMessage
 from bot.openai_api.client import OpenAIClient
@@ -63,15 +71,35 @@ class AnswerRunner:
         self, messages: list[ChatMessage], model: str, reply: StreamingReply
     ) -> int | None:
         completion_tokens: int | None = None
-        async with contextlib.aclosing(self._openai.stream_chat(messages, model=model)) as deltas:
-            async for delta in deltas:
-                if delta.text:
-                    await reply.append(delta.text)
-                if delta.usage is not None:
-                    completion_tokens = delta.usage.completion_tokens
-                    self._metrics.model_tokens(
-                        prompt=delta.usage.prompt_tokens, completion=completion_tokens
-                    )
+        waited = False
+
+        async def on_retry(error: ModelError, seconds: float) -> None:
+            """A rate limit shows as a step of work: the wait is the service's, not ours."""
+            nonlocal waited
+            if isinstance(error, ModelRateLimited):
+                waited = True
+                await reply.task(
+                    RETRYING.at(TaskState.IN_PROGRESS, f"Trying again in {seconds:.0f}s")
+                )
+
+        stream = self._openai.stream_chat(messages, model=model, on_retry=on_retry)
+        try:
+            async with contextlib.aclosing(stream) as deltas:
+                async for delta in deltas:
+                    if waited:
+                        waited = False
+                        await reply.task(RETRYING.at(TaskState.COMPLETE))
+                    if delta.text:
+                        await reply.append(delta.text)
+                    if delta.usage is not None:
+                        completion_tokens = delta.usage.completion_tokens
+                        self._metrics.model_tokens(
+                            prompt=delta.usage.prompt_tokens, completion=completion_tokens
+                        )
+        except ModelError:
+            if waited:
+                await reply.task(RETRYING.at(TaskState.ERROR, "Still busy"))
+            raise
         return completion_tokens
 
 

@@ -12,7 +12,7 @@ from . import chat, images
 from ._transport import ApiConnection, ErrorHook, ignore_error, malformed_response
 from .chat import ChatDelta, ChatMessage, ChatResult
 from .images import GeneratedImage
-from .retry import RetryPolicy, with_retries
+from .retry import RetryPolicy, RetryWait, with_retries
 
 
 class OpenAIClient:
@@ -60,8 +60,10 @@ class OpenAIClient:
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         extra: Mapping[str, Any] | None = None,
+        on_retry: RetryWait | None = None,
     ) -> AsyncGenerator[ChatDelta, None]:
-        """Text deltas as they arrive, then one ``done`` delta with finish reason and usage."""
+        """Text deltas as they arrive, then one ``done`` delta with finish reason and usage;
+        ``on_retry`` hears of each wait before the stream is tried again."""
         body = chat.chat_body(
             messages,
             model=model,
@@ -70,7 +72,7 @@ class OpenAIClient:
             temperature=temperature,
             extra=extra,
         )
-        return chat.stream_chat(self._api, self._retry, body)
+        return chat.stream_chat(self._api, self._retry, body, on_retry)
 
     async def complete_chat(
         self,

@@ -223,6 +223,12 @@ class StreamingReply:
         """Show the whole text, end with the feedback control; returns the first message's ts."""
         return await self._end(feedback=True)
 
+    async def end(self) -> str | None:
+        """Finish without asking for feedback: steps of work alone, or text nobody rates."""
+        if self._ended:
+            return self.ts
+        return await self._end(feedback=False)
+
     async def interrupt(self, notice: str) -> str | None:
         """Keep what was shown, mark it interrupted; returns the ts, or None if nothing showed.
         A reply already finished is left as it is."""
