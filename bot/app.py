@@ -13,6 +13,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.config import Settings
+from bot.home.usage import UsageSummary
 from bot.listeners import register_listeners
 from bot.listeners.events.fast_intake import FastMessageIntake
 from bot.migrate import database_revision, head_revision
@@ -45,8 +46,9 @@ class BotServer:
     """The running bot: an HTTP server (events in HTTP mode; health and metrics always),
     Socket Mode when an app token is configured, and the inbox's workers."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, usage: UsageSummary | None = None) -> None:
         self.settings = settings
+        self._usage = usage
         self._stack = AsyncExitStack()
         self._services: Services | None = None
         # Socket Mode has no signing secret and no events route to verify.
@@ -74,7 +76,9 @@ class BotServer:
         return app
 
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
-        self._services = await self._stack.enter_async_context(open_services(self.settings))
+        self._services = await self._stack.enter_async_context(
+            open_services(self.settings, usage=self._usage)
+        )
         self.bolt = build_bolt_app(self.services)
         self._fast = FastMessageIntake(self.services.slack, self.services.intake)
         # Load the tokenizer before the first message instead of during it.

@@ -28,13 +28,17 @@ from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.vision import AttachmentLimits, ImageInputs
+from bot.home.content import HomeModels
+from bot.home.service import AppHome
+from bot.home.usage import UsageSummary
 from bot.images.service import ImageService
 from bot.inbox import Inbox
 from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
-from bot.slack_output.agent_surface import AgentSurface
+from bot.slack_input.roles import WorkspaceRoles
+from bot.slack_output.agent_surface import AgentSurface, SuggestedPrompt
 from bot.slack_output.files import SlackFiles
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
@@ -60,6 +64,7 @@ class Services:
     edits: TurnEdits
     channel_settings: ChannelSettingsService
     surface: AgentSurface
+    home: AppHome
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
@@ -92,8 +97,11 @@ def build_openai_client(settings: Settings, metrics: Metrics) -> OpenAIClient:
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Build every long-lived object; on exit close each one, whatever failed."""
+async def open_services(
+    settings: Settings, *, usage: UsageSummary | None = None
+) -> AsyncIterator[Services]:
+    """Build every long-lived object; on exit close each one, whatever failed. ``usage`` feeds
+    the App Home's usage sections (none are shown without it)."""
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
@@ -185,4 +193,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 default_prompt=settings.system_prompt,
             ),
             surface=surface,
+            home=AppHome(
+                sessions=sessions,
+                surface=surface,
+                roles=WorkspaceRoles(slack),
+                prompts=[SuggestedPrompt(t, m) for t, m in settings.suggested_prompts],
+                models=HomeModels(settings.openai_model, settings.openai_image_model),
+                usage=usage,
+            ),
         )

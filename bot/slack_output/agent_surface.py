@@ -62,12 +62,6 @@ class AgentSurface:
     async def open_view(self, trigger_id: str, view: dict[str, Any]) -> None:
         await self._call("views.open", trigger_id=trigger_id, view=view)
 
-    async def user_info(self, user_id: str) -> dict[str, Any] | None:
-        """The ``user`` object of users.info, or None when Slack would not say."""
-        data = await self._call("users.info", user=user_id)
-        user = data.get("user") if data else None
-        return user if isinstance(user, dict) else None
-
     async def _call(self, method: str, **args: Any) -> dict[str, Any] | None:
         try:
             return await call_slack(self._client, method, **args)

@@ -134,6 +134,10 @@ class FakeSlack(Served):
         few minutes: later calls answer ``message_not_in_streaming_state``."""
         self._workspace.stream_lifetime = calls
 
+    def make_admin(self, user: str) -> None:
+        """``users.info`` reports ``user`` as a workspace admin."""
+        self._workspace.admins.add(user)
+
     def set_not_in_channel(self, channel: str) -> None:
         self._workspace.not_in_channel.add(channel)
 

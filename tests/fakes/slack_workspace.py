@@ -77,6 +77,7 @@ class SlackWorkspace:
         self.stream_lifetime: int | None = None
         """Stream calls a streamed message takes before Slack ends its stream (None: never)."""
         self.views: list[dict[str, Any]] = []
+        self.admins: set[str] = set()
         self._reactions: set[tuple[str, str, str]] = set()
         self._ids = itertools.count(1)
         self._handlers: dict[str, Callable[[Args], Args]] = {
@@ -344,6 +345,9 @@ class SlackWorkspace:
                 "name": profile["display_name"],
                 "real_name": name,
                 "is_bot": user == self.me.bot_user_id,
+                "is_admin": user in self.admins,
+                "is_owner": False,
+                "is_primary_owner": False,
                 "tz": "Europe/London",
                 "profile": profile,
             }
