@@ -80,6 +80,7 @@ class SlackSupport:
     markdown_block: bool = True
     status: bool = True
     feedback_control: bool = True
+    task_chunks: bool = True
 
 
 class MessageWriter(Protocol):
@@ -121,21 +122,14 @@ class NativeStream:
         return cls(client, str(data.get("channel") or target.channel), str(data["ts"]))
 
     async def task(self, step: TaskStep) -> None:
-        await call_slack(
-            self._client,
-            "chat.appendStream",
-            channel=self.channel,
-            ts=self.ts,
-            chunks=[task_chunk(step)],
-        )
+        await self._append(chunks=[task_chunk(step)])
 
     async def push(self, markdown: str) -> None:
+        await self._append(markdown_text=markdown)
+
+    async def _append(self, **content: Any) -> None:
         await call_slack(
-            self._client,
-            "chat.appendStream",
-            channel=self.channel,
-            ts=self.ts,
-            markdown_text=markdown,
+            self._client, "chat.appendStream", channel=self.channel, ts=self.ts, **content
         )
 
     async def close(self, markdown: str, blocks: list[Block]) -> None:

@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 THINKING_STATUS = "is thinking…"
 # A streamed message Slack will not take more of: the answer goes on in a new message.
 STREAM_ENDED = frozenset({"message_not_in_streaming_state", "msg_too_long"})
+# A Slack that streams text but not task cards (chunks or task_display_mode unknown to it).
+CHUNKS_REFUSED = frozenset({"invalid_chunks", "invalid_arguments"})
 
 MessagesWritten = Callable[[tuple[str, ...], bool], Awaitable[None]]
 """Told the ts of every message of an answer so far, and whether one more is being opened
@@ -105,12 +107,16 @@ class SlackReplies:
     async def start_message(
         self, target: ReplyTarget, markdown: str, step: TaskStep | None = None
     ) -> MessageWriter:
-        """Open one message of an answer, natively where this Slack streams."""
-        if self.support.streaming:
+        """Open one message of an answer, natively where this Slack streams (and, for a message
+        that opens with a step of work, takes task cards)."""
+        if self.support.streaming and (step is None or self.support.task_chunks):
             try:
                 return await NativeStream.open(self.client, target, markdown, step)
             except SlackDeliveryError as exc:
-                if exc.error in PER_MESSAGE_STREAM_REFUSALS:
+                if step is not None and exc.error in CHUNKS_REFUSED:
+                    log.warning("Slack refused task cards (%s); steps show as text", exc.error)
+                    self.support.task_chunks = False
+                elif exc.error in PER_MESSAGE_STREAM_REFUSALS:
                     log.info("Slack refused streaming here (%s); updating this message", exc.error)
                 elif exc.error in UNSUPPORTED:
                     log.warning("Slack refused streaming (%s); using message updates", exc.error)
@@ -213,11 +219,12 @@ class StreamingReply:
             await self._open(step=step)
             return
         try:
-            await self._writer.task(step)
+            await self._write(lambda writer: writer.task(step), step=step)
         except SlackDeliveryError as exc:
-            if exc.error not in STREAM_ENDED:
+            if exc.error not in CHUNKS_REFUSED:
                 raise
-            await self._continue(exc, step=step)
+            log.warning("Slack refused task cards (%s); later steps show as text", exc.error)
+            self._replies.support.task_chunks = False
 
     async def finish(self) -> str | None:
         """Show the whole text, end with the feedback control; returns the first message's ts."""
@@ -291,34 +298,36 @@ class StreamingReply:
             await self._open()
         else:
             markdown = self._take()
-            try:
-                await self._writer.push(markdown)
-            except SlackDeliveryError as exc:
-                if exc.error not in STREAM_ENDED:
-                    raise
-                await self._continue(exc, markdown=markdown)
+            await self._write(lambda writer: writer.push(markdown), markdown=markdown)
         self._last_send = self._replies.clock()
 
     async def _close(self, markdown: str, blocks: list[Block]) -> None:
         """Finish the current message with ``markdown`` and ``blocks``; if Slack ended its
         stream, they finish a new message instead."""
-        assert self._writer is not None
-        try:
-            await self._writer.close(markdown, blocks)
-        except SlackDeliveryError as exc:
-            if exc.error not in STREAM_ENDED:
-                raise
-            await self._continue(exc, markdown=markdown)
+        if not await self._write(lambda writer: writer.close(markdown, blocks), markdown=markdown):
             assert self._writer is not None
             await self._writer.close("", blocks)
 
-    async def _continue(
-        self, exc: SlackDeliveryError, *, markdown: str = "", step: TaskStep | None = None
-    ) -> None:
-        """Slack took none of ``markdown`` (or ``step``): they open the next message."""
-        log.info("Slack ended the stream (%s); the answer continues in a new message", exc.error)
-        self._writer = None
-        await self._open(markdown, step=step)
+    async def _write(
+        self,
+        write: Callable[[MessageWriter], Awaitable[None]],
+        *,
+        markdown: str = "",
+        step: TaskStep | None = None,
+    ) -> bool:
+        """``write`` to the current message; False if Slack ended its stream and took none of
+        it, in which case ``markdown`` (or ``step``) opened the next message instead."""
+        assert self._writer is not None
+        try:
+            await write(self._writer)
+        except SlackDeliveryError as exc:
+            if exc.error not in STREAM_ENDED:
+                raise
+            log.info("Slack ended the stream (%s); the answer goes on in a new message", exc.error)
+            self._writer = None
+            await self._open(markdown, step=step)
+            return False
+        return True
 
     async def _open(self, markdown: str | None = None, *, step: TaskStep | None = None) -> None:
         if step is None:

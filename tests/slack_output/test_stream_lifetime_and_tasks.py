@@ -123,3 +123,21 @@ async def test_an_answer_that_never_got_text_closes_the_steps_it_showed(
     assert await reply.interrupt("cut off") is not None
     [message] = fake_slack.thread("C0001", THREAD)
     assert not message.streaming and message.tasks[-1]["status"] == "error"
+
+
+async def test_a_slack_that_refuses_task_cards_gets_the_steps_as_text(
+    fake_slack: FakeSlack,
+) -> None:
+    fake_slack.fail("chat.startStream", "invalid_chunks")
+    clock, written = Clock(), []
+    reply = _open(fake_slack, clock, written)
+    await reply.task(TaskStep("read", "Reading the thread", TaskState.IN_PROGRESS))
+    await reply.task(TaskStep("read", "Reading the thread", TaskState.COMPLETE))
+    clock.now += 2
+    await reply.append("Answer.")
+    await reply.finish()
+
+    [message] = fake_slack.thread("C0001", THREAD)
+    assert (message.blocks or [])[0]["elements"][0]["text"] == "✅ Reading the thread"
+    assert markdown_of(message) == "Answer."
+    assert not message.streaming and [c.method for c in fake_slack.calls][-1] == "chat.update"
