@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from tests.fakes.slack_content import (
 )
 from tests.fakes.slack_files import SlackFiles
 from tests.fakes.slack_requests import new_ts
+from tests.fakes.slack_surfaces import AgentSurfaces
 
 Args = dict[str, Any]
 
@@ -52,9 +52,6 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "views.publish": ("user_id", "view"),
     "views.open": ("view",),
 }
-_MAX_PROMPTS = 4
-_MAX_LOADING_MESSAGES = 10
-_LOADING_MESSAGE_CHARS = 50
 
 
 @dataclass
@@ -76,10 +73,10 @@ class SlackWorkspace:
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.stream_lifetime: int | None = None
         """Stream calls a streamed message takes before Slack ends its stream (None: never)."""
-        self.views: list[dict[str, Any]] = []
+        self.surfaces = AgentSurfaces(self._conversation)
+        self.views = self.surfaces.views
         self.admins: set[str] = set()
         self._reactions: set[tuple[str, str, str]] = set()
-        self._ids = itertools.count(1)
         self._handlers: dict[str, Callable[[Args], Args]] = {
             "auth.test": self._auth_test,
             "team.info": lambda _: {
@@ -92,17 +89,13 @@ class SlackWorkspace:
             "chat.startStream": self._start_stream,
             "chat.appendStream": self._append_stream,
             "chat.stopStream": self._stop_stream,
-            "assistant.threads.setStatus": self._set_status,
-            "assistant.threads.setTitle": self._set_title,
-            "assistant.threads.setSuggestedPrompts": self._set_prompts,
+            **self.surfaces.handlers,
             "conversations.replies": self._replies,
             "conversations.info": self._conversation_info,
             "conversations.open": self._open,
             "users.info": self._user_info,
             **self.files.handlers,
             "reactions.add": self._react,
-            "views.publish": self._publish_view,
-            "views.open": self._open_view,
         }
 
     def knows(self, method: str) -> bool:
@@ -359,56 +352,6 @@ class SlackWorkspace:
             raise SlackError("already_reacted")
         self._reactions.add(key)
         return {}
-
-    def _set_title(self, args: Args) -> Args:
-        self._conversation(args["channel_id"])
-        return {}
-
-    def _set_status(self, args: Args) -> Args:
-        self._conversation(args["channel_id"])
-        loading = args.get("loading_messages")
-        if loading is not None and not (
-            isinstance(loading, list)
-            and 1 <= len(loading) <= _MAX_LOADING_MESSAGES
-            and all(isinstance(m, str) and 1 <= len(m) <= _LOADING_MESSAGE_CHARS for m in loading)
-        ):
-            raise SlackError("invalid_arguments", "[ERROR] loading_messages: 1-10 strings ≤ 50")
-        return {}
-
-    def _set_prompts(self, args: Args) -> Args:
-        self._conversation(args["channel_id"])
-        prompts = args["prompts"]
-        if not (
-            isinstance(prompts, list)
-            and 1 <= len(prompts) <= _MAX_PROMPTS
-            and all(isinstance(p, dict) and p.get("title") and p.get("message") for p in prompts)
-        ):
-            raise SlackError("invalid_arguments", "[ERROR] prompts: 1-4 of {title, message}")
-        return {}
-
-    def _view(self, args: Args, kinds: tuple[str, ...]) -> Args:
-        view = args["view"]
-        if not isinstance(view, dict):
-            raise SlackError("invalid_arguments", "[ERROR] view must be a JSON object")
-        if view.get("type") not in kinds:
-            raise SlackError("invalid_arguments", f"[ERROR] view type must be one of {kinds}")
-        validate_blocks(view.get("blocks", []))
-        shown = {"id": f"V{next(self._ids):08d}", **view}
-        self.views.append(shown)
-        return {"view": shown}
-
-    def _publish_view(self, args: Args) -> Args:
-        if not _USER_ID.match(str(args["user_id"])):
-            raise SlackError("invalid_arguments", "invalid `user_id`")
-        return self._view(args, ("home",))
-
-    def _open_view(self, args: Args) -> Args:
-        if not (args.get("trigger_id") or args.get("interactivity_pointer")):
-            raise SlackError("invalid_arguments", "[ERROR] missing required field: trigger_id")
-        view = args["view"]
-        if isinstance(view, dict) and view.get("type") == "modal" and not view.get("title"):
-            raise SlackError("invalid_arguments", "[ERROR] missing required field: title")
-        return self._view(args, ("modal",))
 
 
 def _tasks(args: Args) -> list[dict[str, Any]]:
