@@ -22,6 +22,7 @@ __all__ = [
 TITLE_CHARS = 60
 _SLACK_MARKUP = re.compile(r"<([^>|]*)\|?([^>]*)>")  # <@U1>, <#C1|name>, <https://x|label>
 _SPACE = re.compile(r"\s+")
+_EMPHASIS = re.compile(r"[*~`]+")  # bold, strike, code marks: a title is plain text
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ def thread_title(text: str) -> str:
     """A short, readable title from a conversation's first message: its first line with Slack's
     markup resolved, cut at a word near ``TITLE_CHARS``."""
     first = next((line for line in text.splitlines() if line.strip()), "")
-    plain = _SPACE.sub(" ", _SLACK_MARKUP.sub(_readable, first)).strip(" *_~`>")
+    plain = _SPACE.sub(" ", _EMPHASIS.sub("", _SLACK_MARKUP.sub(_readable, first))).strip(" _>")
     if not plain:
         return "New conversation"
     if len(plain) <= TITLE_CHARS:

@@ -145,3 +145,13 @@ async def test_a_slack_without_the_feedback_control_gets_the_older_buttons(
     body = block_actions_body("answer_feedback_down", f"down:{answer.ts}", user_id="U0CAT")
     assert (await bot.post(body, content_type=FORM)).status_code == 200
     assert await _votes(sqlite_url) == [(answer.ts, "U0CAT", "down", None)]
+
+
+async def test_buttons_posted_before_this_version_still_record_votes(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+) -> None:
+    answer = await _answer(bot, fake_slack, fake_openai)
+    # The older buttons' value was the answer's ts alone; the action id said the vote.
+    body = block_actions_body("answer_feedback_up", answer.ts, user_id="U0OLD")
+    assert (await bot.post(body, content_type=FORM)).status_code == 200
+    assert await _votes(sqlite_url) == [(answer.ts, "U0OLD", "up", None)]

@@ -18,11 +18,18 @@ from bot.slack_output.feedback_blocks import (
 )
 from bot.slack_output.streaming import SlackReplies
 
+_LEGACY_VOTES = {"answer_feedback_up": "up", "answer_feedback_down": "down"}
+
 
 def feedback_vote(body: dict[str, Any]) -> FeedbackVote | None:
     """The vote a ``block_actions`` payload carries, or None if it is not one of ours."""
     action = (body.get("actions") or [{}])[0]
-    parsed = parse_feedback_value(str(action.get("value") or ""))
+    value = str(action.get("value") or "")
+    # Buttons posted before the vote moved into the value carry the answer's ts alone.
+    legacy = _LEGACY_VOTES.get(str(action.get("action_id")))
+    parsed = (
+        (legacy, value) if legacy and value and ":" not in value else parse_feedback_value(value)
+    )
     container = body.get("container") or {}
     channel_id = (body.get("channel") or {}).get("id") or container.get("channel_id")
     user = body.get("user") or {}
