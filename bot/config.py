@@ -154,6 +154,34 @@ def _text(name: str, value: str) -> str:
     return value
 
 
+MAX_SUGGESTED_PROMPTS = 4
+DEFAULT_SUGGESTED_PROMPTS = (
+    "Explain something|Explain how DNS works, step by step, for someone new to it;"
+    "Draw a picture|/imagine a lighthouse at dawn in watercolour;"
+    "Improve my writing|Make this paragraph clearer and friendlier:;"
+    "Plan a meeting|Help me plan a one-hour team workshop with an agenda"
+)
+
+
+def _suggested_prompts(name: str, value: str) -> tuple[tuple[str, str], ...]:
+    """``title|message`` pairs separated by ``;`` (at most 4), as the Messages tab offers them."""
+    pairs: list[tuple[str, str]] = []
+    for item in (part.strip() for part in value.split(";")):
+        if not item:
+            continue
+        title, bar, message = (piece.strip() for piece in item.partition("|"))
+        if not (bar and title and message):
+            raise ConfigError(
+                name, f"each prompt must be `title|message`, got {item[:40]!r}; separate them by ;"
+            )
+        pairs.append((title, message))
+    if len(pairs) > MAX_SUGGESTED_PROMPTS:
+        raise ConfigError(
+            name, f"Slack shows at most {MAX_SUGGESTED_PROMPTS} prompts, got {len(pairs)}"
+        )
+    return tuple(pairs)
+
+
 _APP_PAGE = "your app's page at https://api.slack.com/apps"
 
 
@@ -435,6 +463,13 @@ VARIABLES: tuple[Variable, ...] = (
         "Days to keep message text, recorded deliveries, image prompts, feedback and whom usage "
         "was for; older ones are purged hourly. 0 = keep.",
     ),
+    Variable(
+        "SUGGESTED_PROMPTS",
+        _suggested_prompts,
+        DEFAULT_SUGGESTED_PROMPTS,
+        "Prompts offered when someone opens the bot's Messages tab: up to 4 `title\\|message` "
+        "pairs separated by `;` (a message may be an `/imagine …` picture request).",
+    ),
     Variable("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
     Variable("LOG_FORMAT", _choice("text", "json"), "text", "`text`, or `json` for containers."),
 )
@@ -487,6 +522,7 @@ class Settings:
     budget_exempt_admins: bool
     model_prices: Mapping[str, Price]
     retention_days: int
+    suggested_prompts: tuple[tuple[str, str], ...]
     log_level: str
     log_format: str
 
@@ -541,6 +577,8 @@ def config_table() -> str:
             default = "unset"
         elif var.name == "SYSTEM_PROMPT":
             default = "a short helpful-assistant prompt"
+        elif var.name == "SUGGESTED_PROMPTS":
+            default = "four prompts (explain, draw, improve writing, plan)"
         else:
             default = f"`{var.default}`"
         rows.append(f"| `{var.name}` | {var.doc} | {default} |")

@@ -30,6 +30,8 @@ from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.vision import AttachmentLimits, ImageInputs
 from bot.conversations.windows import ModelWindows, server_identity
+from bot.home.content import HomeModels
+from bot.home.service import AppHome
 from bot.images.service import ImageService
 from bot.inbox import Inbox
 from bot.metrics import Metrics, SlackErrorCounter
@@ -45,6 +47,8 @@ from bot.policy.usergroups import UserGroups
 from bot.privacy.retention import RetentionPurge
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
 from bot.slack_input.people import SlackPeople
+from bot.slack_input.roles import WorkspaceRoles
+from bot.slack_output.agent_surface import AgentSurface, SuggestedPrompt
 from bot.slack_output.announcements import ChannelAnnouncer
 from bot.slack_output.files import SlackFiles
 from bot.slack_output.refusals import SlackRefusals
@@ -54,6 +58,7 @@ from bot.store.db import create_engine, create_session_factory, is_sqlite
 from bot.store.write_gate import INTAKE, WriteGate
 from bot.usage.ledger import Clock, UsageLedger, utc_now
 from bot.usage.prices import PriceTable
+from bot.usage.summary import LedgerSummary
 
 
 @dataclass
@@ -77,6 +82,8 @@ class Services:
     """The moderation server's client; None with ``MODERATION=off``."""
     ledger: UsageLedger
     retention: RetentionPurge
+    surface: AgentSurface
+    home: AppHome
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
@@ -219,6 +226,20 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
                 ),
             ),
         )
+        surface = AgentSurface(slack)
+        images = ImageService(
+            sessions=sessions,
+            openai=openai,
+            files=SlackFiles(slack),
+            notes=UserNotes(slack),
+            model=settings.openai_image_model,
+            metrics=metrics,
+            tasks=tasks,
+            policies=policies,
+            refusals=refusals,
+            budgets=budgets,
+            ledger=ledger,
+        )
         conversations = ConversationService(
             prompts=prompts,
             answers=AnswerRunner(
@@ -237,6 +258,8 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             locks=thread_locks_for(engine),
             metrics=metrics,
             policy=PolicyChecks(policies, refusals, sessions),
+            surface=surface,
+            images=images,
         )
         inbox = Inbox(
             sessions,
@@ -260,19 +283,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             inbox,
             MessageIntake(inbox),
             conversations,
-            images=ImageService(
-                sessions=sessions,
-                openai=openai,
-                files=SlackFiles(slack),
-                notes=UserNotes(slack),
-                model=settings.openai_image_model,
-                metrics=metrics,
-                tasks=tasks,
-                policies=policies,
-                refusals=refusals,
-                budgets=budgets,
-                ledger=ledger,
-            ),
+            images=images,
             edits=TurnEdits(sessions),
             channel_settings=ChannelSettingsService(
                 sessions,
@@ -291,4 +302,13 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             moderator=moderator,
             ledger=ledger,
             retention=retention,
+            surface=surface,
+            home=AppHome(
+                sessions=sessions,
+                surface=surface,
+                roles=WorkspaceRoles(slack),
+                prompts=[SuggestedPrompt(t, m) for t, m in settings.suggested_prompts],
+                models=HomeModels(settings.openai_model, settings.openai_image_model),
+                usage=LedgerSummary(sessions, prices, clock),
+            ),
         )

@@ -159,6 +159,19 @@ def test_commands_are_the_ones_registered(usage: SlackUsage) -> None:
     assert commands == usage.commands
 
 
+def test_agent_view_is_on_and_offers_the_default_suggested_prompts() -> None:
+    from bot.config import DEFAULT_SUGGESTED_PROMPTS, VARIABLES
+
+    features = _manifest()["features"]
+    agent = features["agent_view"]
+    assert 0 < len(agent["agent_description"]) <= 300
+    [variable] = [v for v in VARIABLES if v.name == "SUGGESTED_PROMPTS"]
+    defaults = variable.parse(variable.name, DEFAULT_SUGGESTED_PROMPTS)
+    assert [(p["title"], p["message"]) for p in agent["suggested_prompts"]] == list(defaults)
+    assert "assistant_view" not in features  # new apps get only the agent experience
+    assert features["app_home"]["home_tab_enabled"] is True
+
+
 def test_socket_mode_by_default_and_interactivity_when_handled(usage: SlackUsage) -> None:
     settings = _manifest()["settings"]
     assert settings["socket_mode_enabled"] is True

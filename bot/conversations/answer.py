@@ -15,6 +15,7 @@ from bot.conversations.notices import (
     LENGTH_CUT_MARK,
     history_capped_footnote,
 )
+from bot.conversations.progress import TaskState
 from bot.conversations.prompt import Prompt, PromptBuilder
 from bot.conversations.windows import (
     MAX_COMPLETION_TOKENS,
@@ -23,10 +24,13 @@ from bot.conversations.windows import (
     ModelWindows,
     ignored_bound,
 )
+from bot.conversations.work_steps import RETRYING
 from bot.errors import (
     BotError,
     ModelContextTooLong,
+    ModelError,
     ModelParameterRejected,
+    ModelRateLimited,
     ModelStreamInterrupted,
 )
 from bot.openai_api.chat import ChatMessage, Usage
@@ -113,7 +117,7 @@ class AnswerRunner:
         sent = _Sent()
         try:
             sink = _HeldAnswer() if self._check is not None else reply
-            fitted, budget, streamed = await self._fitted_stream(prompt, sink, sent)
+            fitted, budget, streamed = await self._fitted_stream(prompt, sink, reply, sent)
             if self._check is not None:
                 refusal = await self._check.check_answer(sink.text)
                 if refusal is not None:
@@ -154,7 +158,11 @@ class AnswerRunner:
             return 0
 
     async def _fitted_stream(
-        self, prompt: Prompt, reply: StreamingReply | _HeldAnswer, sent: _Sent
+        self,
+        prompt: Prompt,
+        reply: StreamingReply | _HeldAnswer,
+        progress: StreamingReply,
+        sent: _Sent,
     ) -> tuple[FittedPrompt, ContextBudget, _Streamed]:
         """Fit and stream with the answer bounded. When the server says the prompt does not
         fit, learn its window and count from the error and refit, at most ``MAX_REFITS``
@@ -169,7 +177,9 @@ class AnswerRunner:
             bound = budget.reserve_for_answer
             sent.tokens = fitted.prompt_tokens
             try:
-                streamed = await self._stream(fitted.messages, model, bound, limits, reply)
+                streamed = await self._stream(
+                    fitted.messages, model, bound, limits, reply, progress
+                )
             except ModelParameterRejected as exc:
                 if exc.param != limits.answer_bound or exc.param == MAX_TOKENS or reply.text:
                     raise
@@ -206,22 +216,43 @@ class AnswerRunner:
         bound: int,
         limits: ModelLimits,
         reply: StreamingReply | _HeldAnswer,
+        progress: StreamingReply,
     ) -> _Streamed:
         usage: Usage | None = None
         finish_reason: str | None = None
+        waited = False
+
+        async def on_retry(error: ModelError, seconds: float) -> None:
+            """A rate limit shows as a step of work: the wait is the service's, not ours."""
+            nonlocal waited
+            if isinstance(error, ModelRateLimited):
+                waited = True
+                await progress.task(
+                    RETRYING.at(TaskState.IN_PROGRESS, f"Trying again in {seconds:.0f}s")
+                )
+
         stream = self._openai.stream_chat(
             messages,
             model=model,
             max_completion_tokens=bound if limits.answer_bound == MAX_COMPLETION_TOKENS else None,
             max_tokens=bound if limits.answer_bound == MAX_TOKENS else None,
+            on_retry=on_retry,
         )
-        async with contextlib.aclosing(stream) as deltas:
-            async for delta in deltas:
-                if delta.text:
-                    await reply.append(delta.text)
-                if delta.done:
-                    finish_reason = delta.finish_reason
-                usage = delta.usage or usage
+        try:
+            async with contextlib.aclosing(stream) as deltas:
+                async for delta in deltas:
+                    if waited:
+                        waited = False
+                        await progress.task(RETRYING.at(TaskState.COMPLETE))
+                    if delta.text:
+                        await reply.append(delta.text)
+                    if delta.done:
+                        finish_reason = delta.finish_reason
+                    usage = delta.usage or usage
+        except ModelError:
+            if waited:
+                await progress.task(RETRYING.at(TaskState.ERROR, "Still busy"))
+            raise
         return _Streamed(usage, finish_reason)
 
 

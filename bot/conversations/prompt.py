@@ -13,6 +13,7 @@ from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history
 from bot.conversations.catch_up import CatchUp, history_message
 from bot.conversations.channel_settings import channel_overrides
 from bot.conversations.notices import BARE_MENTION_PROMPT
+from bot.conversations.progress import Progress
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.values import IncomingMessage
 from bot.conversations.vision import ImageInputs, with_attachment_note
@@ -68,12 +69,13 @@ class PromptBuilder:
         self._images_in = images_in
 
     async def build(
-        self, message: IncomingMessage, event_id: str, holds: AsyncExitStack
+        self, message: IncomingMessage, event_id: str, holds: AsyncExitStack, progress: Progress
     ) -> Prompt | None:
         """Store the user turn (once per Slack message) and build the prompt; None when the
         message is not this delivery's to answer (another delivery owns it, or it is answered).
-        What the prompt holds of the process's budgets stays held until ``holds`` closes."""
-        await self._catch_up.run(message, self._policy.model)
+        What the prompt holds of the process's budgets stays held until ``holds`` closes.
+        Reading the thread and the attachments show on ``progress`` as steps of work."""
+        await self._catch_up.run(message, self._policy.model, progress)
         async with self._sessions.begin() as session:
             conversation = await ConversationRepository(session).get(
                 message.team_id, message.channel_id, message.thread_ts
@@ -108,7 +110,7 @@ class PromptBuilder:
         ]
         if not text and turns:
             text = BARE_MENTION_PROMPT  # mentioned mid-thread: the discussion is the question
-        content = await self._images_in.user_content(text, message.files, model, holds)
+        content = await self._images_in.user_content(text, message.files, model, holds, progress)
         return Prompt(
             stored.message,
             model,

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import BackgroundTasks
+from bot.conversations.progress import Progress, TaskState
+from bot.conversations.work_steps import DRAWING
 from bot.errors import BotError, ModelError, ModelRefused, SlackDeliveryError
 from bot.images.help_text import usage_text
 from bot.images.notices import (
@@ -43,6 +45,14 @@ ADMIT_SECONDS = 1.0
 _TITLE_CHARS = 100
 _SLUG_CHARS = 40
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_TYPED_COMMAND = re.compile(r"^\s*/imagine(?:\s+|$)", re.IGNORECASE)
+
+
+def typed_imagine(text: str) -> str | None:
+    """The options of an ``/imagine`` typed as a message (slash commands do not run in agent
+    threads, so a DM may carry one as text), or None when the message is not one."""
+    match = _TYPED_COMMAND.match(text)
+    return None if match is None else text[match.end() :].strip()
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,8 @@ class ImagineCommand:
     user_id: str
     bot_user_id: str | None
     request: ImagineRequest
+    thread_ts: str | None = None
+    """Delivered into this thread (an /imagine typed in a DM thread) instead of the channel."""
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,7 @@ class ImageService:
 
         The process's background tasks own it, so a shutdown drains it rather than cut a
         request off half done. Failures the person can be told about never escape it."""
-        self._tasks.spawn(self._create(command), name="imagine")
+        self._tasks.spawn(self.create(command), name="imagine")
 
     async def admit(self, command: ImagineCommand) -> str | None:
         """Before the acknowledgement: the refusal to show instead of "generating", when the
@@ -149,7 +161,8 @@ class ImageService:
             text=command.request.prompt,
         )
 
-    async def _create(self, command: ImagineCommand) -> None:
+    async def create(self, command: ImagineCommand, progress: Progress | None = None) -> None:
+        """Generate and deliver, showing the drawing on ``progress`` as a step of work."""
         if await self._refused(command):
             return
         reference_id = new_reference_id()
@@ -172,6 +185,8 @@ class ImageService:
             log.exception("could not record the image request", extra=extra)
             await self._tell(command, failure_notice(exc, reference_id), reference_id)
             return
+        if progress is not None:
+            await progress.task(DRAWING.at(TaskState.IN_PROGRESS, request.prompt[:100]))
         try:
             images = await self._openai.generate_images(
                 request.prompt,
@@ -199,8 +214,12 @@ class ImageService:
             else:
                 log.exception("image request failed unexpectedly", extra=extra)
             await self._finish(command, request_id, status=status, error=_describe(exc))
+            if progress is not None:
+                await progress.task(DRAWING.at(TaskState.ERROR))
             await self._tell(command, failure_notice(exc, reference_id), reference_id)
             return
+        if progress is not None:
+            await progress.task(DRAWING.at(TaskState.COMPLETE))
         log.info("image request delivered", extra=extra)
         self._metrics.images_generated(len(images))
         await self._finish(
@@ -217,7 +236,10 @@ class ImageService:
         comment = image_comment(command.user_id, command.request.prompt, images)
         try:
             file_ids = await self._files.upload(
-                channel=command.channel_id, files=files, initial_comment=comment
+                channel=command.channel_id,
+                files=files,
+                initial_comment=comment,
+                thread_ts=command.thread_ts,
             )
             return _Delivery(command.channel_id, file_ids)
         except SlackDeliveryError as exc:

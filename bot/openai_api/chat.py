@@ -14,7 +14,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 from bot.errors import ModelError, ModelStreamInterrupted
 
 from ._transport import ApiConnection, error_from_response, malformed_response
-from .retry import RetryPolicy, with_retries
+from .retry import RetryPolicy, RetryWait, with_retries
 
 _PATH = "/chat/completions"
 
@@ -109,9 +109,11 @@ async def complete_chat(api: ApiConnection, retry: RetryPolicy, body: dict[str, 
 
 
 async def stream_chat(
-    api: ApiConnection, retry: RetryPolicy, body: dict[str, Any]
+    api: ApiConnection, retry: RetryPolicy, body: dict[str, Any], on_wait: RetryWait | None = None
 ) -> AsyncGenerator[ChatDelta, None]:
-    started = await with_retries(retry, lambda: _start(api, body), label="chat stream")
+    started = await with_retries(
+        retry, lambda: _start(api, body), label="chat stream", on_wait=on_wait
+    )
     async with started.stack:
         tally = _Tally()
         deltas = started.all_deltas()

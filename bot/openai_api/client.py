@@ -13,7 +13,7 @@ from ._transport import ApiConnection, ErrorHook, ignore_error, malformed_respon
 from .chat import ChatDelta, ChatMessage, ChatResult
 from .images import GeneratedImage
 from .moderations import ModerationResult
-from .retry import RetryPolicy, with_retries
+from .retry import RetryPolicy, RetryWait, with_retries
 
 
 class OpenAIClient:
@@ -62,9 +62,11 @@ class OpenAIClient:
         temperature: float | None = None,
         extra: Mapping[str, Any] | None = None,
         max_tokens: int | None = None,
+        on_retry: RetryWait | None = None,
     ) -> AsyncGenerator[ChatDelta, None]:
         """Text deltas as they arrive, then one ``done`` delta with finish reason and usage.
-        ``max_tokens`` is for servers that refuse (or ignore) ``max_completion_tokens``."""
+        ``max_tokens`` is for servers that refuse (or ignore) ``max_completion_tokens``;
+        ``on_retry`` hears of each wait before the stream is tried again."""
         body = chat.chat_body(
             messages,
             model=model,
@@ -74,7 +76,7 @@ class OpenAIClient:
             extra=extra,
             max_tokens=max_tokens,
         )
-        return chat.stream_chat(self._api, self._retry, body)
+        return chat.stream_chat(self._api, self._retry, body, on_retry)
 
     async def complete_chat(
         self,

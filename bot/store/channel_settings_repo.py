@@ -20,6 +20,15 @@ class ChannelSettingsRepository:
             )
         )
 
+    async def for_team(self, team_id: str) -> list[ChannelSettings]:
+        """Every channel of the team with settings of its own, by channel id."""
+        rows = await self._session.scalars(
+            select(ChannelSettings)
+            .where(ChannelSettings.team_id == team_id)
+            .order_by(ChannelSettings.channel_id)
+        )
+        return list(rows)
+
     async def update(
         self,
         team_id: str,

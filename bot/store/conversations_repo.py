@@ -70,6 +70,15 @@ class ConversationRepository:
         )
         return {(str(row[0]), str(row[1]), str(row[2])) for row in rows.all()}
 
+    async def talked_in(self, team_id: str, channel_id: str) -> bool:
+        """Whether the bot has had a conversation in this channel (so it is, or was, a member)."""
+        found = await self._session.scalar(
+            select(Conversation.id)
+            .where(Conversation.team_id == team_id, Conversation.channel_id == channel_id)
+            .limit(1)
+        )
+        return found is not None
+
     async def mark_caught_up(self, conversation: Conversation) -> None:
         conversation.caught_up = True
         await self._session.flush()

@@ -200,6 +200,8 @@ class Feedback(_Timestamps, Base):
     message_ts: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(_SlackId)
     value: Mapped[str] = mapped_column(String(8))  # up | down
+    # What went wrong, in the voter's words (the optional modal after a 👎).
+    comment: Mapped[str | None] = mapped_column(Text)
 
 
 class ModelWindow(_Timestamps, Base):

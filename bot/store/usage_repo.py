@@ -47,14 +47,17 @@ class UsageRepository:
         *,
         until: datetime | None = None,
         user_id: str | None = None,
+        kind: str | None = None,
     ) -> Sequence[UsageSum]:
-        """A workspace's (or one of its users') use from ``since`` (up to ``until``), per
-        model."""
+        """A workspace's (or one of its users') use from ``since`` (up to ``until``; of one
+        ``kind`` of call when given), per model."""
         conditions = [UsageRecord.team_id == team_id, UsageRecord.created_at >= since]
         if until is not None:
             conditions.append(UsageRecord.created_at < until)
         if user_id is not None:
             conditions.append(UsageRecord.user_id == user_id)
+        if kind is not None:
+            conditions.append(UsageRecord.kind == kind)
         return await self._sums(UsageRecord.model, conditions)
 
     async def report(self, since: datetime, by: str) -> Sequence[UsageSum]:

@@ -111,7 +111,9 @@ async def test_the_token_never_leaves_slack_and_bad_files_get_a_note(
     assert request["messages"][-1]["content"] == (
         "look at these\n[attached: stolen.png, elsewhere.png, huge.png, spec.pdf]"
     )
-    [note, answer] = fake_slack.thread("C0001", root)
+    # The answer opens with its "reading the attachments" card; the note follows it.
+    [answer, note] = fake_slack.thread("C0001", root)
+    assert [t["status"] for t in answer.tasks] == ["in_progress", "error"]  # none opened
     text = note.visible_text()
     assert "skipped spec.pdf" in text and "huge.png is larger than 20 MB" in text
     assert "couldn't open stolen.png" in text and "couldn't open elsewhere.png" in text
@@ -175,7 +177,7 @@ async def test_at_most_four_images_per_message_reach_the_model_and_the_rest_are_
         f"data:image/png;base64,{base64.b64encode(p).decode()}" for p in sent
     ]
     assert len(fake_slack.downloads) == 4  # the skipped ones are not even fetched
-    [note, _answer] = fake_slack.thread("C0001", root)
+    [_answer, note] = fake_slack.thread("C0001", root)
     assert "I look at 4 images per message at most, so I skipped p5.png, p6.png." in (
         note.visible_text()
     )
@@ -199,7 +201,9 @@ async def test_ten_images_of_20_mb_are_capped_by_count_and_by_total_bytes(
     assert len(encoded) == 4 * -(-size // 3)
     assert base64.b64decode(encoded[:64]).startswith(head[:48])
     assert len(fake_slack.downloads) == 1
-    [note, answer] = fake_slack.thread("C0001", root)
+    # The answer opens with its "reading the attachments" card; the note follows it.
+    [answer, note] = fake_slack.thread("C0001", root)
+    assert [t["status"] for t in answer.tasks] == ["in_progress", "complete"]
     text = note.visible_text()
     assert "I look at 4 images per message at most, so I skipped big5.png, big6.png" in text
     assert "Images may add up to 32 MB per message, so I skipped big2.png, big3.png, big4.png" in (

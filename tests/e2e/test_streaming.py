@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import time
-from urllib.parse import parse_qs, urlencode
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.store.models import Feedback, Message, TurnStatus
+from bot.store.models import Message, TurnStatus
 from tests.conftest import RunningBot, SettingsFactory, start_bot
 from tests.fakes.openai import Cut, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_content import FakeMessage
 from tests.fakes.slack_requests import (
-    block_actions_body,
     event_body,
     mention_event,
     message_event,
@@ -139,45 +135,3 @@ async def test_dm_shows_thinking_status_before_the_answer(
     assert [c.method for c in fake_slack.calls].index("assistant.threads.setStatus") < [
         c.method for c in fake_slack.calls
     ].index("chat.startStream")
-
-
-def _click(message: FakeMessage, action_id: str, user: str) -> str:
-    """A click as Slack sends it: the message comes with its blocks (content, then buttons)."""
-    body = block_actions_body(
-        action_id, "", user_id=user, message_ts=message.ts, thread_ts=message.thread_ts
-    )
-    payload = json.loads(parse_qs(body)["payload"][0])
-    buttons = (message.blocks or [])[-1]
-    payload["actions"][0]["value"] = buttons["elements"][0]["value"]
-    content = [{"type": "markdown", "text": markdown_of(message)}]
-    payload["message"].update(text=markdown_of(message), blocks=[*content, buttons])
-    return urlencode({"payload": json.dumps(payload)})
-
-
-async def test_feedback_click_is_stored_replaced_by_a_later_click_and_thanked(
-    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
-) -> None:
-    fake_openai.script_chat(Reply("An answer."))
-    ts = await _ask(bot, "rate me")
-    await fake_slack.wait_for_calls("chat.stopStream", 1)
-    [answer] = fake_slack.thread("C0001", ts)
-    form = "application/x-www-form-urlencoded"
-
-    assert (
-        await bot.post(_click(answer, "answer_feedback_up", "U0A"), content_type=form)
-    ).status_code == 200
-    assert (
-        await bot.post(_click(answer, "answer_feedback_down", "U0A"), content_type=form)
-    ).status_code == 200
-    await fake_slack.wait_for_calls("chat.update", 2)
-
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
-        rows = (
-            await connection.execute(select(Feedback.message_ts, Feedback.user_id, Feedback.value))
-        ).all()
-    await engine.dispose()
-    assert [tuple(r) for r in rows] == [(answer.ts, "U0A", "down")]
-    [shown] = fake_slack.thread("C0001", ts)
-    assert shown.visible_text() == "An answer."
-    assert [b["type"] for b in shown.blocks or []] == ["markdown", "context"]

@@ -134,8 +134,12 @@ async def test_only_the_last_message_of_a_complete_answer_has_feedback_buttons(
     await _stream(reply, [text], clock, 0.1)
     first, *_, last = fake_slack.thread("C0001", THREAD)
     assert first.blocks is None
-    [buttons] = last.blocks or []
-    assert [b["value"] for b in buttons["elements"]] == [first.ts, first.ts]
+    [control] = last.blocks or []
+    assert control["type"] == "context_actions"
+    [feedback] = control["elements"]
+    assert feedback["type"] == "feedback_buttons"
+    assert feedback["positive_button"]["value"] == f"up:{first.ts}"
+    assert feedback["negative_button"]["value"] == f"down:{first.ts}"
 
 
 async def test_an_interrupted_answer_keeps_its_text_marked_and_has_no_buttons(
