@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import BackgroundTasks
-from bot.errors import BotError, ModelError, ModelRefused, SlackDeliveryError
+from bot.errors import BotError, ModelRefused, SlackDeliveryError, describe_error, log_failure
 from bot.images.help_text import usage_text
 from bot.images.notices import (
     failure_notice,
@@ -97,16 +97,18 @@ class ImageService:
 
         The process's background tasks own it, so a shutdown drains it rather than cut a
         request off half done. Failures the person can be told about never escape it."""
-        self._tasks.spawn(self._create(command), name="imagine")
-
-    async def _create(self, command: ImagineCommand) -> None:
         reference_id = new_reference_id()
+        self._tasks.spawn(
+            self._create(command, reference_id), name="imagine", reference_id=reference_id
+        )
+
+    async def _create(self, command: ImagineCommand, reference_id: str) -> None:
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
         try:
             request_id = await self._record(command, reference_id)
         except Exception as exc:  # the database is down: say so rather than fall silent
-            log.exception("could not record the image request", extra=extra)
+            log_failure(log, "could not record the image request", exc, extra=extra)
             await self._tell(command, failure_notice(exc, reference_id), reference_id)
             return
         try:
@@ -121,11 +123,9 @@ class ImageService:
             delivery = await self._deliver(command, images)
         except Exception as exc:
             status = ImageStatus.DECLINED if isinstance(exc, ModelRefused) else ImageStatus.FAILED
-            if isinstance(exc, BotError):
-                log.warning("image request %s: %s", status, exc, extra=extra)
-            else:
-                log.exception("image request failed unexpectedly", extra=extra)
-            await self._finish(command, request_id, status=status, error=_describe(exc))
+            level = logging.WARNING if isinstance(exc, BotError) else logging.ERROR
+            log_failure(log, f"image request {status}", exc, level=level, extra=extra)
+            await self._finish(command, request_id, status=status, error=describe_error(exc))
             await self._tell(command, failure_notice(exc, reference_id), reference_id)
             return
         log.info("image request delivered", extra=extra)
@@ -161,10 +161,12 @@ class ImageService:
     async def _tell(self, command: ImagineCommand, text: str, reference_id: str) -> None:
         try:
             await self._notes.tell(channel=command.channel_id, user_id=command.user_id, text=text)
-        except BotError:
-            log.exception(
+        except BotError as exc:
+            log_failure(
+                log,
                 "could not tell the user about a failed image request",
-                extra={"reference_id": reference_id},
+                exc,
+                reference_id=reference_id,
             )
 
     async def _record(self, command: ImagineCommand, reference_id: str) -> int:
@@ -205,16 +207,6 @@ class ImageService:
                 file_ids=file_ids or [],
                 error=error,
             )
-
-
-def _describe(error: BaseException) -> str:
-    """The stored error: its type and, for Slack and model errors, their codes."""
-    if isinstance(error, SlackDeliveryError):
-        return f"SlackDeliveryError: {error.method} {error.error}"
-    if isinstance(error, ModelError):
-        details = " ".join(str(part) for part in (error.status, error.code) if part is not None)
-        return f"{type(error).__name__}: {details}".rstrip(": ")
-    return type(error).__name__
 
 
 def _upload_files(prompt: str, images: list[GeneratedImage]) -> list[UploadFile]:

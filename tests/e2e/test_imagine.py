@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -217,13 +218,18 @@ async def test_help_and_bad_input_are_answered_in_the_ack_and_nothing_reaches_th
 
 
 async def test_policy_refusal_is_explained_privately_and_recorded_as_declined(
-    bot: RunningBot, fake_slack: FakeSlack, fake_openai: RecordingOpenAI, sqlite_url: str
+    bot: RunningBot,
+    fake_slack: FakeSlack,
+    fake_openai: RecordingOpenAI,
+    sqlite_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_openai.script_images(
         Error(400, "content_policy_violation", "Your request was rejected by the safety system.")
     )
-    await _imagine(bot, "something not allowed")
-    await _settled(bot, fake_slack, "chat.postEphemeral")
+    with caplog.at_level(logging.INFO, logger="bot"):
+        await _imagine(bot, "something not allowed")
+        await _settled(bot, fake_slack, "chat.postEphemeral")
 
     note = _ephemeral(fake_slack)
     assert (note["channel"], note["user"]) == ("C0001", "U0USER")
@@ -237,6 +243,13 @@ async def test_policy_refusal_is_explained_privately_and_recorded_as_declined(
         "ModelRefused: 400 content_policy_violation",
     )
     assert json.loads(row.slack_file_ids) == []
+    # The log says what the row says, under the id the user was given; never the server's text.
+    [logged] = [r for r in caplog.records if r.name == "bot.images.service"]
+    assert (
+        logged.getMessage() == "image request declined: ModelRefused: 400 content_policy_violation"
+    )
+    assert logged.reference_id == row.reference_id  # type: ignore[attr-defined]
+    assert "safety system" not in caplog.text
 
 
 async def test_rate_limit_is_retried_honouring_retry_after_then_delivered(
