@@ -7,7 +7,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 
-from bot.conversations.notices import DROPPED_FOOTNOTE, INTERRUPTED_MARK
+from bot.conversations.notices import DROPPED_FOOTNOTE, EMPTY_ANSWER_NOTICE, INTERRUPTED_MARK
 from bot.conversations.prompt import Prompt, PromptBuilder
 from bot.errors import BotError, ModelContextTooLong, ModelStreamInterrupted
 from bot.metrics import Metrics
@@ -48,6 +48,8 @@ class AnswerRunner:
                 fitted = self._prompts.fit(prompt, tight=True)
                 tokens = await self._stream(fitted.messages, prompt.model, reply)
             answer = reply.text
+            if not answer:  # the model said nothing: say so, where its answer would have been
+                await reply.append(EMPTY_ANSWER_NOTICE)
             if fitted.dropped:
                 await reply.append(f"\n\n{DROPPED_FOOTNOTE}")
             await reply.finish()

@@ -124,10 +124,12 @@ class ConversationService:
         """Something unexpected broke the answer (perhaps after it was shown, while storing it):
         close the stream; on the last attempt, say so (earlier attempts are retried, and the
         retry retires what this one showed)."""
-        if reply is not None:
-            await close_interrupted(reply)
-        if work.is_last_attempt:
-            await self._tell(message, failure_notice(error, work.reference_id))
+        try:
+            if reply is not None:
+                await close_interrupted(reply)
+        finally:  # closing may fail as the answer did (the database): the user is told anyway
+            if work.is_last_attempt:
+                await self._tell(message, failure_notice(error, work.reference_id))
 
     async def _tell(self, message: IncomingMessage, text: str) -> None:
         """A short message in the thread; Slack refusing it is logged, never raised."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.conversations.notices import EMPTY_ANSWER_NOTICE
 from bot.store.models import InboxItem, Message
 from tests.conftest import RunningBot, SettingsFactory, start_bot
 from tests.fakes.openai import Error, FakeOpenAI, Reply
@@ -256,3 +257,33 @@ async def test_slack_refusing_the_stream_midway_closes_it_and_tells_the_user(
     assert not partial.streaming
     assert "interrupted" in partial.visible_text()
     assert "reference: `ref-" in notice.visible_text()
+
+
+async def test_an_empty_model_answer_is_said_in_its_place_and_kept_out_of_history(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+) -> None:
+    fake_openai.script_chat(Reply(""), Reply("Second answer."))
+    ts = await _mention(bot, "first question")
+    await fake_slack.wait_for_calls("chat.stopStream", 1)
+    [empty] = fake_slack.thread("C0001", ts)
+    assert empty.visible_text() == EMPTY_ANSWER_NOTICE
+
+    await bot.post(event_body(message_event("and a follow-up", thread_ts=ts)))
+    await fake_slack.wait_for_calls("chat.stopStream", 2)
+    assert _roles_and_texts(fake_openai.chat_requests()[1])[1:] == [
+        ("user", "first question"),
+        ("user", "and a follow-up"),
+    ]
+    engine = create_async_engine(sqlite_url)
+    try:
+        async with engine.connect() as connection:
+            stored = (
+                await connection.execute(
+                    select(Message.slack_ts, Message.text)
+                    .where(Message.role == "assistant")
+                    .order_by(Message.id)
+                )
+            ).all()
+    finally:
+        await engine.dispose()
+    assert tuple(stored[0]) == (empty.ts, "")  # answered: never asked again

@@ -15,7 +15,13 @@ from bot.inbox import MAX_ATTEMPTS
 from bot.slack_output.retire import RETIRED_MARK
 from bot.store.models import InboxStatus
 from tests.conftest import RunningBot, SettingsFactory, start_bot
-from tests.db_statements import Matcher, failing, recording_known_ts, storing_assistant_turn
+from tests.db_statements import (
+    Matcher,
+    failing,
+    recording_known_ts,
+    recording_reply_ts,
+    storing_assistant_turn,
+)
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.slack import FakeMessage, FakeSlack
 from tests.reliability.conftest import inbox_rows, mention, stored_counts
@@ -145,3 +151,20 @@ async def test_a_database_error_on_every_attempt_ends_with_one_notice_and_a_fail
     assert row.reference_id == notices[0].group(1)
     assert row.last_error == "OperationalError (OperationalError)"
     assert (await stored_counts(database_url)).get("assistant", 0) == 0
+
+
+async def test_the_last_attempt_tells_the_user_even_when_closing_its_answer_fails_too(
+    database_url: str,
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+) -> None:
+    # Every write of an answer's messages fails, so closing the broken answer (which opens the
+    # message it would mark) fails the same way, with an error that is not the bot's own.
+    fake_openai.script_chat(*[Reply(ANSWER)] * MAX_ATTEMPTS)
+    bot = await _bot(make_settings, database_url)
+    ts, _ = await _answer_with_faults(bot, fake_slack, recording_reply_ts, None, _told)
+    [notice] = fake_slack.thread("C0001", ts)
+    [row] = await inbox_rows(database_url)
+    assert (row.status, row.attempts) == (InboxStatus.FAILED, MAX_ATTEMPTS)
+    assert f"reference: `{row.reference_id}`" in notice.visible_text()
