@@ -45,7 +45,10 @@ class ConversationRepository:
         )
 
     async def ensure(self, new: Sequence[NewConversation]) -> None:
-        """Record conversations in one statement; those that exist are left as they are."""
+        """Record conversations in one statement; those that exist are left as they are.
+        One row per thread, in thread order, so concurrent writers take the unique key's locks
+        in one order and cannot deadlock on PostgreSQL."""
+        first = {c.thread: c for c in reversed(new)}  # the first of each thread wins
         await insert_many_ignoring_conflict(
             self._session,
             Conversation,
@@ -58,7 +61,7 @@ class ConversationRepository:
                     "kind": c.kind,
                     "caught_up": False,
                 }
-                for c in new
+                for _, c in sorted(first.items())
             ],
         )
 

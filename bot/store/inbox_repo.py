@@ -40,7 +40,10 @@ class InboxRepository:
         self, rows: Sequence[tuple[NewDelivery, str | None, datetime | None]]
     ) -> dict[str, int]:
         """Record deliveries (each with its lease owner and expiry when claimed at once) in one
-        statement; the ids of those recorded, by event_id (a seen event_id is left out)."""
+        statement; the ids of those recorded, by event_id (a seen event_id is left out).
+
+        Rows go in ``event_id`` order: two replicas writing overlapping batches then take the
+        unique key's locks in one order, and cannot deadlock on PostgreSQL."""
         values = [
             {
                 "event_id": d.event_id,
@@ -55,7 +58,7 @@ class InboxRepository:
                 "lease_owner": owner,
                 "lease_expires_at": expires,
             }
-            for d, owner, expires in rows
+            for d, owner, expires in sorted(rows, key=lambda row: row[0].event_id)
         ]
         inserted = await insert_many_ignoring_conflict(
             self._session, InboxItem, values, returning=("event_id", "id")
