@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.conversations.answer import AnswerRunner
 from bot.conversations.catch_up import CatchUp
 from bot.conversations.channel_settings import ChannelSettingsService
+from bot.conversations.earlier_attempt import EarlierAttempt
 from bot.conversations.edits import TurnEdits
 from bot.conversations.intake import MESSAGE_KIND, MessageIntake, admit_messages
 from bot.conversations.locks_pg import thread_locks_for
@@ -35,6 +36,7 @@ from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
 from bot.slack_output.files import SlackFiles
+from bot.slack_output.retire import ReplyRetirer
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
@@ -137,6 +139,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             prompts=prompts,
             answers=AnswerRunner(openai=openai, prompts=prompts, metrics=metrics),
             replies=replies,
+            earlier=EarlierAttempt(sessions, ReplyRetirer(replies)),
             locks=thread_locks_for(engine),
             metrics=metrics,
         )

@@ -17,6 +17,7 @@ from contextlib import AsyncExitStack
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.answer import AnswerRunner, Outcome, close_interrupted
+from bot.conversations.earlier_attempt import EarlierAttempt
 from bot.conversations.locks import ThreadLocks
 from bot.conversations.notices import EMPTY_PROMPT_NOTICE, failure_notice
 from bot.conversations.prompt import Prompt, PromptBuilder
@@ -24,7 +25,6 @@ from bot.conversations.values import IncomingMessage
 from bot.errors import BotError, describe_error
 from bot.inbox import UNKNOWN_TS, Completion, LeaseLost, Work
 from bot.metrics import Metrics
-from bot.slack_output.retire import retire_reply, retire_unrecorded_replies
 from bot.slack_output.streaming import SlackReplies, StreamingReply
 from bot.store.conversations_repo import MessageRepository
 
@@ -38,12 +38,14 @@ class ConversationService:
         prompts: PromptBuilder,
         answers: AnswerRunner,
         replies: SlackReplies,
+        earlier: EarlierAttempt,
         locks: ThreadLocks | None = None,
         metrics: Metrics | None = None,
     ) -> None:
         self._prompts = prompts
         self._answers = answers
         self._replies = replies
+        self._earlier = earlier
         self._locks = locks or ThreadLocks()
         self._metrics = metrics or Metrics()
 
@@ -54,7 +56,7 @@ class ConversationService:
         message = IncomingMessage.from_payload(work.payload, work.text)
         # Attachment bytes the prompt carries stay counted until the answer is done.
         async with self._locks.hold(message.thread), AsyncExitStack() as attachments:
-            await self._retire_earlier_attempt(message, work)
+            await self._earlier.retire(message, work)
             if work.given_up:
                 log.warning("gave up after repeated attempts", extra=_ref(work))
                 await self._tell(message, failure_notice(RuntimeError(), work.reference_id))
@@ -99,20 +101,6 @@ class ConversationService:
             thinking=message.is_dm,
             on_messages=record,
         )
-
-    async def _retire_earlier_attempt(self, message: IncomingMessage, work: Work) -> None:
-        """A dead (or failed) attempt may have left messages in the thread: close them all."""
-        for ts in work.reply_ts:
-            if ts != UNKNOWN_TS:
-                await retire_reply(self._replies, channel=message.channel_id, ts=ts)
-        if UNKNOWN_TS in work.reply_ts:  # it died while opening a message: find that one
-            await retire_unrecorded_replies(
-                self._replies,
-                channel=message.channel_id,
-                thread_ts=message.thread_ts,
-                after_ts=message.ts,
-                recorded=work.reply_ts,
-            )
 
     async def _abandon(
         self,

@@ -42,7 +42,12 @@ from bot.slack_output.message_writers import (
     UpdatedMessage,
 )
 from bot.slack_output.safe_text import MarkdownEscaper, without_broadcasts
-from bot.slack_output.slack_calls import PER_MESSAGE_STREAM_REFUSALS, UNSUPPORTED, call_slack
+from bot.slack_output.slack_calls import (
+    PER_MESSAGE_STREAM_REFUSALS,
+    REQUEST_FAILED,
+    UNSUPPORTED,
+    call_slack,
+)
 
 __all__ = ["THINKING_STATUS", "SlackReplies", "StreamingReply"]
 
@@ -253,7 +258,14 @@ class StreamingReply:
         self._settle_status()
         if self._on_messages is not None:
             await self._on_messages(self.messages, True)
-        self._writer = await self._replies.start_message(self._target, self._take())
+        try:
+            self._writer = await self._replies.start_message(self._target, self._take())
+        except SlackDeliveryError as exc:
+            # Slack refused: no message was opened, so none is left for a takeover to find.
+            # (Unanswered, it may have been: the marker stays.)
+            if self._on_messages is not None and exc.error != REQUEST_FAILED:
+                await self._on_messages(self.messages, False)
+            raise
         self.messages = (*self.messages, self._writer.ts)
         if self.ts is None:
             self.ts = self._writer.ts
