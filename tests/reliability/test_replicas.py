@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.conversations.locks_pg import SharedThreadLocks, thread_lock_key
 from bot.conversations.values import ThreadKey
 from bot.inbox import Delivery, Inbox, Work
+from bot.loop_lag import LoopLag
 from bot.store.advisory import AdvisoryLocks
 from bot.store.db import create_engine, create_session_factory
 from bot.store.inbox_repo import InboxRepository
@@ -192,12 +193,16 @@ async def test_concurrent_sweeps_never_claim_a_row_twice(postgres_url: str) -> N
 
         return handle
 
+    lags = [LoopLag() for _ in claimed]  # ticks moved by hand: each sweep starts ten a tick
     inboxes = [
-        Inbox(sessions, {"probe": recorder(seen)}, lease_seconds=30, concurrency=100)
-        for seen in claimed
+        Inbox(sessions, {"probe": recorder(seen)}, lease_seconds=30, concurrency=100, lag=lag)
+        for seen, lag in zip(claimed, lags, strict=True)
     ]
     try:
-        await asyncio.gather(*(inbox.sweep() for inbox in inboxes for _ in range(3)))
+        for _ in range(3):
+            await asyncio.gather(*(inbox.sweep() for inbox in inboxes for _ in range(3)))
+            for lag in lags:
+                lag.ticks += 1
         everything = sorted(item for seen in claimed for item in seen)
         assert len(everything) == 60 and len(set(everything)) == 60
     finally:
