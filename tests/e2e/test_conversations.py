@@ -4,11 +4,11 @@ on loopback, assertions on what reached each of them."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.conversations.notices import EMPTY_ANSWER_NOTICE
 from bot.store.models import InboxItem, Message
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import reading, stored
 from tests.fakes.openai import Error, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
@@ -159,11 +159,9 @@ async def test_bad_signature_is_refused_and_nothing_is_stored(
     body = event_body(mention_event("sneaky"))
     response = await bot.post(body, secret="not-the-secret")
     assert response.status_code == 401
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
+    async with reading(sqlite_url) as connection:
         assert await connection.scalar(select(func.count()).select_from(InboxItem)) == 0
         assert await connection.scalar(select(func.count()).select_from(Message)) == 0
-    await engine.dispose()
     assert fake_openai.chat_requests() == []
 
 
@@ -274,16 +272,5 @@ async def test_an_empty_model_answer_is_said_in_its_place_and_kept_out_of_histor
         ("user", "first question"),
         ("user", "and a follow-up"),
     ]
-    engine = create_async_engine(sqlite_url)
-    try:
-        async with engine.connect() as connection:
-            stored = (
-                await connection.execute(
-                    select(Message.slack_ts, Message.text)
-                    .where(Message.role == "assistant")
-                    .order_by(Message.id)
-                )
-            ).all()
-    finally:
-        await engine.dispose()
-    assert tuple(stored[0]) == (empty.ts, "")  # answered: never asked again
+    answers = [m for m in await stored(sqlite_url, Message) if m.role == "assistant"]
+    assert (answers[0].slack_ts, answers[0].text) == (empty.ts, "")  # answered: not asked again

@@ -13,11 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.store.models import ImageRequest, ImageStatus
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import stored
 from tests.fakes.openai import IMAGES_PATH, Error, FakeOpenAI, Hold, ImageReply, RateLimit
 from tests.fakes.png import PNG_SIGNATURE
 from tests.fakes.slack import FakeSlack
@@ -72,12 +71,7 @@ async def _settled(bot: RunningBot, fake_slack: FakeSlack, method: str) -> None:
 
 
 async def _rows(database_url: str) -> list[ImageRequest]:
-    engine = create_async_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            return list(await session.scalars(select(ImageRequest).order_by(ImageRequest.id)))
-    finally:
-        await engine.dispose()
+    return await stored(database_url, ImageRequest)
 
 
 def _ephemeral(fake_slack: FakeSlack) -> dict[str, Any]:

@@ -7,10 +7,10 @@ import time
 from urllib.parse import parse_qs, urlencode
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.models import Feedback, Message, TurnStatus
 from tests.conftest import RunningBot
+from tests.db_reads import reading, stored
 from tests.fakes.openai import Cut, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_content import FakeMessage
@@ -39,11 +39,7 @@ async def _ask(bot: RunningBot, text: str) -> str:
 
 
 async def _assistant_turns(sqlite_url: str) -> list[Message]:
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
-        rows = (await connection.execute(select(Message).where(Message.role == "assistant"))).all()
-    await engine.dispose()
-    return [Message(**row._mapping) for row in rows]
+    return [m for m in await stored(sqlite_url, Message) if m.role == "assistant"]
 
 
 async def test_a_2000_token_answer_arrives_whole_in_a_bounded_number_of_calls(
@@ -167,12 +163,10 @@ async def test_feedback_click_is_stored_replaced_by_a_later_click_and_thanked(
     ).status_code == 200
     await fake_slack.wait_for_calls("chat.update", 2)
 
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
+    async with reading(sqlite_url) as connection:
         rows = (
             await connection.execute(select(Feedback.message_ts, Feedback.user_id, Feedback.value))
         ).all()
-    await engine.dispose()
     assert [tuple(r) for r in rows] == [(answer.ts, "U0A", "down")]
     [shown] = fake_slack.thread("C0001", ts)
     assert shown.visible_text() == "An answer."
