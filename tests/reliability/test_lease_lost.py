@@ -80,6 +80,18 @@ async def _stolen_once_recorded(bot: RunningBot, database_url: str, recorded: Ma
     return ts
 
 
+async def _dead_while_opening(bot: RunningBot) -> str:
+    """Mention the bot; its attempt is as good as dead between Slack opening the answer's
+    message and the bot recording its ts (the recording never lands, and the attempt stops).
+    Returns the message's ts."""
+    engine = bot.server.services.engine.sync_engine
+    with never_landing(engine, recording_known_ts()), _stopping_watched() as stopped:
+        ts = await mention(bot, "explain everything")
+        async with asyncio.timeout(5):
+            await stopped.wait()
+    return ts
+
+
 async def _taken_over(bot: RunningBot, fake_slack: FakeSlack, database_url: str, ts: str) -> int:
     """The other process dies too: its lease expires and the sweep takes the delivery again.
     Returns how many Slack calls came before; returns once the answer is complete."""
@@ -130,11 +142,7 @@ async def test_a_takeover_finds_and_retires_a_message_whose_ts_was_never_recorde
     fake_openai.script_chat(Reply("The first words of an answer"), Reply(ANSWER))
     bot = await _bot(make_settings, database_url)
     try:
-        engine = bot.server.services.engine.sync_engine
-        with never_landing(engine, recording_known_ts()), _stopping_watched() as stopped:
-            ts = await mention(bot, "explain everything")
-            async with asyncio.timeout(5):
-                await stopped.wait()  # as good as dead between startStream and recording
+        ts = await _dead_while_opening(bot)
         [unrecorded] = fake_slack.thread("C0001", ts)
         assert unrecorded.streaming
         await _taken_over(bot, fake_slack, database_url, ts)
@@ -182,11 +190,7 @@ async def test_a_takeover_looks_for_an_unrecorded_message_only_up_to_the_next_qu
     )
     bot = await _bot(make_settings, database_url)
     try:
-        engine = bot.server.services.engine.sync_engine
-        with never_landing(engine, recording_known_ts()), _stopping_watched() as stopped:
-            ts = await mention(bot, "explain everything")
-            async with asyncio.timeout(5):
-                await stopped.wait()
+        ts = await _dead_while_opening(bot)
         # Another process holds the delivery now, and the person asks again meanwhile.
         await _set_lease(database_url, lease_owner="another-process", lease_expires_at=_in(60))
         follow_up = await mention(bot, "are you there?", thread_ts=ts)
