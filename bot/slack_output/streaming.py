@@ -261,8 +261,8 @@ class StreamingReply:
         try:
             self._writer = await self._replies.start_message(self._target, self._take())
         except SlackDeliveryError as exc:
-            # Slack refused: no message was opened, so none is left for a takeover to find.
-            # (Unanswered, it may have been: the marker stays.)
+            # Slack refused: nothing was opened, so nothing is left for a takeover to look for.
+            # A call that got no answer (request_failed) may have opened one: its marker stays.
             if self._on_messages is not None and exc.error != REQUEST_FAILED:
                 await self._on_messages(self.messages, False)
             raise
