@@ -19,6 +19,9 @@ each (``openai_api/_transport.py`` and ``slack_output``), so callers catch only 
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
+
 
 class BotError(Exception):
     """Base of every error the bot raises on purpose."""
@@ -150,3 +153,25 @@ def describe_error(error: BaseException) -> str:
         return f"{name}: {reason}" if reason else name
     cause = getattr(error, "orig", None)  # SQLAlchemy wraps the driver's own error
     return f"{name} ({type(cause).__name__})" if cause is not None else name
+
+
+def log_failure(
+    logger: logging.Logger,
+    what: str,
+    error: BaseException,
+    *,
+    reference_id: str | None = None,
+    level: int = logging.ERROR,
+    extra: Mapping[str, object] | None = None,
+) -> None:
+    """Log that ``what`` failed, with ``describe_error``'s words and the reference id the user
+    was given. A bug (not a ``BotError``) also gets its traceback, which the operator needs to
+    fix it; the bot's own errors are said in full by their type and code."""
+    logger.log(
+        level,
+        "%s: %s",
+        what,
+        describe_error(error),
+        exc_info=None if isinstance(error, BotError) else error,
+        extra={**(extra or {}), **({"reference_id": reference_id} if reference_id else {})},
+    )

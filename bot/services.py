@@ -21,6 +21,7 @@ from bot.config import Settings
 from bot.conversations.answer import AnswerRunner
 from bot.conversations.catch_up import CatchUp
 from bot.conversations.channel_settings import ChannelSettingsService
+from bot.conversations.earlier_attempt import EarlierAttempt
 from bot.conversations.edits import TurnEdits
 from bot.conversations.intake import MESSAGE_KIND, MessageIntake, admit_messages
 from bot.conversations.locks_pg import thread_locks_for
@@ -52,6 +53,7 @@ from bot.slack_output.agent_surface import AgentSurface, SuggestedPrompt
 from bot.slack_output.announcements import ChannelAnnouncer
 from bot.slack_output.files import SlackFiles
 from bot.slack_output.refusals import SlackRefusals
+from bot.slack_output.retire import ReplyRetirer
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
@@ -255,6 +257,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             replies=replies,
             budgets=budgets,
             ledger=ledger,
+            earlier=EarlierAttempt(sessions, ReplyRetirer(replies)),
             locks=thread_locks_for(engine),
             metrics=metrics,
             policy=PolicyChecks(policies, refusals, sessions),

@@ -11,6 +11,7 @@ from typing import Protocol
 from bot.conversations.budget import ContextBudget, FittedPrompt
 from bot.conversations.notices import (
     DROPPED_FOOTNOTE,
+    EMPTY_ANSWER_NOTICE,
     INTERRUPTED_MARK,
     LENGTH_CUT_MARK,
     history_capped_footnote,
@@ -131,6 +132,8 @@ class AnswerRunner:
                     )
                 await reply.append(sink.text)
             answer = reply.text
+            if not answer:  # the model said nothing: say so, where its answer would have been
+                await reply.append(EMPTY_ANSWER_NOTICE)
             if streamed.finish_reason == "length":
                 await reply.append(f"\n\n{LENGTH_CUT_MARK}")
             if fitted.history_capped and budget.history_limit is not None:

@@ -15,7 +15,7 @@ from bot.conversations.progress import Progress, TaskState
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.values import IncomingMessage
 from bot.conversations.work_steps import CATCHING_UP
-from bot.errors import BotError
+from bot.errors import BotError, log_failure
 from bot.openai_api.chat import ChatMessage
 from bot.store.conversations_repo import ConversationRepository, MessageRepository
 from bot.store.db import read_only_session
@@ -81,7 +81,7 @@ class CatchUp:
                 message.channel_id, message.thread_ts, message.ts
             )
         except BotError as exc:
-            log.warning("could not read the thread to catch up: %s", exc)
+            log_failure(log, "could not read the thread to catch up", exc, level=logging.WARNING)
             await progress.task(CATCHING_UP.at(TaskState.ERROR, "Answering without it"))
             return
         async with self._sessions.begin() as session:

@@ -54,6 +54,9 @@ def history_capped_footnote(history_limit: int) -> str:
     )
 
 
+EMPTY_ANSWER_NOTICE = "_The model returned an empty answer. Please try rephrasing your question._"
+"""Shown in place of an answer the model left empty; the turn is stored with no text, so it
+never enters a later prompt."""
 EMPTY_PROMPT_NOTICE = (
     ":wave: Hi! Ask me anything: mention me with your question, e.g. "
     "`@bot summarize the discussion above`, or send me a direct message."

@@ -23,6 +23,7 @@ from contextlib import AsyncExitStack
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversations.answer import AnswerRunner, Outcome, close_interrupted
+from bot.conversations.earlier_attempt import EarlierAttempt
 from bot.conversations.locks import ThreadLocks
 from bot.conversations.notices import EMPTY_PROMPT_NOTICE, failure_notice
 from bot.conversations.policy_checks import PolicyChecks
@@ -35,7 +36,6 @@ from bot.inbox import UNKNOWN_TS, Completion, LeaseLost, Work
 from bot.metrics import Metrics
 from bot.policy.budgets import Budgets
 from bot.slack_output.agent_surface import AgentSurface
-from bot.slack_output.retire import retire_reply, retire_unrecorded_replies
 from bot.slack_output.streaming import SlackReplies, StreamingReply
 from bot.store.conversations_repo import MessageRepository
 from bot.usage.calls import Asker, CallKind, ModelCall
@@ -54,6 +54,7 @@ class ConversationService:
         policy: PolicyChecks,
         budgets: Budgets,
         ledger: UsageLedger,
+        earlier: EarlierAttempt,
         locks: ThreadLocks | None = None,
         metrics: Metrics | None = None,
         surface: AgentSurface | None = None,
@@ -64,6 +65,7 @@ class ConversationService:
         self._ledger = ledger
         self._answers = answers
         self._replies = replies
+        self._earlier = earlier
         self._locks = locks or ThreadLocks()
         self._metrics = metrics or Metrics()
         self._policy = policy
@@ -77,7 +79,7 @@ class ConversationService:
         message = IncomingMessage.from_payload(work.payload, work.text)
         # Attachment bytes the prompt carries stay counted until the answer is done.
         async with self._locks.hold(message.thread), AsyncExitStack() as attachments:
-            await self._retire_earlier_attempt(message, work)
+            await self._earlier.retire(message, work)
             if work.given_up:
                 log.warning("gave up after repeated attempts", extra=_ref(work))
                 await self._tell(message, failure_notice(RuntimeError(), work.reference_id))
@@ -195,20 +197,6 @@ class ConversationService:
         finally:
             await reply.end()
 
-    async def _retire_earlier_attempt(self, message: IncomingMessage, work: Work) -> None:
-        """A dead (or failed) attempt may have left messages in the thread: close them all."""
-        for ts in work.reply_ts:
-            if ts != UNKNOWN_TS:
-                await retire_reply(self._replies, channel=message.channel_id, ts=ts)
-        if UNKNOWN_TS in work.reply_ts:  # it died while opening a message: find that one
-            await retire_unrecorded_replies(
-                self._replies,
-                channel=message.channel_id,
-                thread_ts=message.thread_ts,
-                after_ts=message.ts,
-                recorded=work.reply_ts,
-            )
-
     async def _abandon(
         self,
         message: IncomingMessage,
@@ -219,10 +207,12 @@ class ConversationService:
         """Something unexpected broke the answer (perhaps after it was shown, while storing it):
         close the stream; on the last attempt, say so (earlier attempts are retried, and the
         retry retires what this one showed)."""
-        if reply is not None:
-            await close_interrupted(reply)
-        if work.is_last_attempt:
-            await self._tell(message, failure_notice(error, work.reference_id))
+        try:
+            if reply is not None:
+                await close_interrupted(reply)
+        finally:  # closing may fail as the answer did (the database): the user is told anyway
+            if work.is_last_attempt:
+                await self._tell(message, failure_notice(error, work.reference_id))
 
     async def _tell(self, message: IncomingMessage, text: str) -> None:
         """A short message in the thread; Slack refusing it is logged, never raised."""

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.background import BackgroundTasks
 from bot.conversations.progress import Progress, TaskState
 from bot.conversations.work_steps import DRAWING
-from bot.errors import BotError, ModelError, ModelRefused, SlackDeliveryError
+from bot.errors import BotError, ModelRefused, SlackDeliveryError, describe_error, log_failure
 from bot.images.help_text import usage_text
 from bot.images.notices import (
     failure_notice,
@@ -126,7 +126,12 @@ class ImageService:
 
         The process's background tasks own it, so a shutdown drains it rather than cut a
         request off half done. Failures the person can be told about never escape it."""
-        self._tasks.spawn(self.create(command), name="imagine")
+        reference_id = new_reference_id()
+        self._tasks.spawn(
+            self.create(command, reference_id=reference_id),
+            name="imagine",
+            reference_id=reference_id,
+        )
 
     async def admit(self, command: ImagineCommand) -> str | None:
         """Before the acknowledgement: the refusal to show instead of "generating", when the
@@ -161,11 +166,17 @@ class ImageService:
             text=command.request.prompt,
         )
 
-    async def create(self, command: ImagineCommand, progress: Progress | None = None) -> None:
+    async def create(
+        self,
+        command: ImagineCommand,
+        progress: Progress | None = None,
+        *,
+        reference_id: str | None = None,
+    ) -> None:
         """Generate and deliver, showing the drawing on ``progress`` as a step of work."""
         if await self._refused(command):
             return
-        reference_id = new_reference_id()
+        reference_id = reference_id or new_reference_id()
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
         asker = Asker(
@@ -182,7 +193,7 @@ class ImageService:
                 return
             request_id = await self._record(command, reference_id)
         except Exception as exc:  # the database is down: say so rather than fall silent
-            log.exception("could not record the image request", extra=extra)
+            log_failure(log, "could not record the image request", exc, extra=extra)
             await self._tell(command, failure_notice(exc, reference_id), reference_id)
             return
         if progress is not None:
@@ -209,11 +220,9 @@ class ImageService:
             delivery = await self._deliver(command, images)
         except Exception as exc:
             status = ImageStatus.DECLINED if isinstance(exc, ModelRefused) else ImageStatus.FAILED
-            if isinstance(exc, BotError):
-                log.warning("image request %s: %s", status, exc, extra=extra)
-            else:
-                log.exception("image request failed unexpectedly", extra=extra)
-            await self._finish(command, request_id, status=status, error=_describe(exc))
+            level = logging.WARNING if isinstance(exc, BotError) else logging.ERROR
+            log_failure(log, f"image request {status}", exc, level=level, extra=extra)
+            await self._finish(command, request_id, status=status, error=describe_error(exc))
             if progress is not None:
                 await progress.task(DRAWING.at(TaskState.ERROR))
             await self._tell(command, failure_notice(exc, reference_id), reference_id)
@@ -256,10 +265,12 @@ class ImageService:
     async def _tell(self, command: ImagineCommand, text: str, reference_id: str) -> None:
         try:
             await self._notes.tell(channel=command.channel_id, user_id=command.user_id, text=text)
-        except BotError:
-            log.exception(
+        except BotError as exc:
+            log_failure(
+                log,
                 "could not tell the user about a failed image request",
-                extra={"reference_id": reference_id},
+                exc,
+                reference_id=reference_id,
             )
 
     async def _record(self, command: ImagineCommand, reference_id: str) -> int:
@@ -304,16 +315,6 @@ class ImageService:
 
 def _asker(command: ImagineCommand) -> RefusalAsker:
     return RefusalAsker(RequestKind.IMAGE, command.team_id, command.channel_id, command.user_id)
-
-
-def _describe(error: BaseException) -> str:
-    """The stored error: its type and, for Slack and model errors, their codes."""
-    if isinstance(error, SlackDeliveryError):
-        return f"SlackDeliveryError: {error.method} {error.error}"
-    if isinstance(error, ModelError):
-        details = " ".join(str(part) for part in (error.status, error.code) if part is not None)
-        return f"{type(error).__name__}: {details}".rstrip(": ")
-    return type(error).__name__
 
 
 def _upload_files(prompt: str, images: list[GeneratedImage]) -> list[UploadFile]:

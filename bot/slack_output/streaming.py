@@ -46,7 +46,12 @@ from bot.slack_output.message_writers import (
     UpdatedMessage,
 )
 from bot.slack_output.safe_text import MarkdownEscaper, without_broadcasts
-from bot.slack_output.slack_calls import PER_MESSAGE_STREAM_REFUSALS, UNSUPPORTED, call_slack
+from bot.slack_output.slack_calls import (
+    PER_MESSAGE_STREAM_REFUSALS,
+    REQUEST_FAILED,
+    UNSUPPORTED,
+    call_slack,
+)
 
 __all__ = ["THINKING_STATUS", "SlackReplies", "StreamingReply"]
 
@@ -335,7 +340,14 @@ class StreamingReply:
         if self._on_messages is not None:
             await self._on_messages(self.messages, True)
         opening = self._take() if markdown is None else markdown
-        self._writer = await self._replies.start_message(self._target, opening, step)
+        try:
+            self._writer = await self._replies.start_message(self._target, opening, step)
+        except SlackDeliveryError as exc:
+            # Slack refused: nothing was opened, so nothing is left for a takeover to look for.
+            # A call that got no answer (request_failed) may have opened one: its marker stays.
+            if self._on_messages is not None and exc.error != REQUEST_FAILED:
+                await self._on_messages(self.messages, False)
+            raise
         self.messages = (*self.messages, self._writer.ts)
         if self.ts is None:
             self.ts = self._writer.ts

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,12 @@ class StoredTurn:
     owned: bool
 
 
+@dataclass(frozen=True)
+class TurnsAfter:
+    next_user_ts: str | None
+    answer_ts: frozenset[str]
+
+
 class ConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -45,7 +52,10 @@ class ConversationRepository:
         )
 
     async def ensure(self, new: Sequence[NewConversation]) -> None:
-        """Record conversations in one statement; those that exist are left as they are."""
+        """Record conversations in one statement; those that exist are left as they are.
+        One row per thread, in thread order, so concurrent writers take the unique key's locks
+        in one order and cannot deadlock on PostgreSQL."""
+        first = {c.thread: c for c in reversed(new)}  # the first of each thread wins
         await insert_many_ignoring_conflict(
             self._session,
             Conversation,
@@ -58,7 +68,7 @@ class ConversationRepository:
                     "kind": c.kind,
                     "caught_up": False,
                 }
-                for c in new
+                for _, c in sorted(first.items())
             ],
         )
 
@@ -240,6 +250,28 @@ class MessageRepository:
             .order_by(Message.id)
         )
         return result.all()
+
+    async def turns_after(self, thread: ThreadId, slack_ts: str) -> TurnsAfter:
+        """What is stored of the thread after the message ``slack_ts``: the ts of the next
+        user turn, and of the answers (Slack ts compare as numbers, not as strings)."""
+        team_id, channel_id, thread_ts = thread
+        rows = await self._session.execute(
+            select(Message.role, Message.slack_ts)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Conversation.team_id == team_id,
+                Conversation.channel_id == channel_id,
+                Conversation.thread_ts == thread_ts,
+                Message.team_id == team_id,
+            )
+        )
+        after = Decimal(slack_ts)
+        later = [(str(role), str(ts)) for role, ts in rows.all() if Decimal(ts) > after]
+        users = [ts for role, ts in later if role == "user"]
+        return TurnsAfter(
+            next_user_ts=min(users, key=Decimal) if users else None,
+            answer_ts=frozenset(ts for role, ts in later if role == "assistant"),
+        )
 
     async def add_assistant_turn(
         self,

@@ -56,9 +56,9 @@ async def test_home_tab_shows_usage_to_each_viewer_and_the_workspace_to_admins(
         await _wait_for_usage_rows(engine, 3)
         async with AsyncSession(engine) as session:
             tokens = await session.scalar(
-                select(
-                    func.sum(UsageRecord.prompt_tokens + UsageRecord.completion_tokens)
-                ).where(UsageRecord.user_id == "U0MEMBER")
+                select(func.sum(UsageRecord.prompt_tokens + UsageRecord.completion_tokens)).where(
+                    UsageRecord.user_id == "U0MEMBER"
+                )
             )
         member = _sections(await _open_home(bot, fake_slack, "U0MEMBER"))
         admin = _sections(await _open_home(bot, fake_slack, "U0ADMIN"))

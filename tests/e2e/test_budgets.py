@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 from bot.store.models import UsageRecord
 from tests.clock import MovableClock
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import stored
 from tests.fakes.openai import CHAT_PATH, FakeOpenAI, Hold, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import (
@@ -20,7 +21,6 @@ from tests.fakes.slack_requests import (
     message_event,
     new_ts,
 )
-from tests.stored_rows import stored_rows
 
 FORM = "application/x-www-form-urlencoded"
 LATE_EVENING = datetime(2026, 12, 1, 23, 50, tzinfo=UTC)
@@ -58,7 +58,7 @@ async def test_user_daily_tokens_answer_until_the_ledger_passes_the_limit_then_t
     assert "resets at midnight UTC (2026-12-02 00:00 UTC, in 10 min)" in notice
     assert len(fake_openai.chat_requests()) == 3
     assert fake_slack.thread("C0001", root)[-1].visible_text().startswith("C" * 40)
-    rows = await stored_rows(sqlite_url, UsageRecord)
+    rows = await stored(sqlite_url, UsageRecord)
     assert [r.created_at.day for r in rows] == [1, 1, 2]
     first, second, _ = (r.prompt_tokens + r.completion_tokens for r in rows)
     assert first < 30 <= first + second  # the second answer took the ledger past the limit
@@ -90,7 +90,7 @@ async def test_user_daily_images_refuse_privately_until_the_next_day(
     assert "daily allowance of 2 images (0 left today, 1 asked for)" in refusal.args["text"]
     assert "2026-12-02 00:00 UTC" in refusal.args["text"]
     assert len(fake_openai.image_requests()) == 2
-    assert [r.images for r in await stored_rows(sqlite_url, UsageRecord)] == [2, 1]
+    assert [r.images for r in await stored(sqlite_url, UsageRecord)] == [2, 1]
 
 
 async def test_workspace_monthly_usd_uses_model_prices_and_admins_can_be_exempt(

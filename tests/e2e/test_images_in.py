@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 import yaml
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.models import Message
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import reading
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.png import make_png
 from tests.fakes.slack import FakeSlack
@@ -82,10 +82,8 @@ async def test_an_attached_png_is_sent_as_an_image_part(
     await fake_slack.wait_for_calls("chat.stopStream", 2)
     history = fake_openai.chat_requests()[1]["messages"]
     assert history[1] == {"role": "user", "content": "what is this?\n[attached: chart.png]"}
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
+    async with reading(sqlite_url) as connection:
         texts = list(await connection.scalars(select(Message.text)))
-    await engine.dispose()
     assert not any("base64" in text for text in texts)
 
 

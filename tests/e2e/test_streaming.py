@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from bot.store.models import Message, TurnStatus
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import stored
 from tests.fakes.openai import Cut, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import (
@@ -35,11 +33,7 @@ async def _ask(bot: RunningBot, text: str) -> str:
 
 
 async def _assistant_turns(sqlite_url: str) -> list[Message]:
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
-        rows = (await connection.execute(select(Message).where(Message.role == "assistant"))).all()
-    await engine.dispose()
-    return [Message(**row._mapping) for row in rows]
+    return [m for m in await stored(sqlite_url, Message) if m.role == "assistant"]
 
 
 async def test_a_2000_token_answer_arrives_whole_in_a_bounded_number_of_calls(

@@ -11,11 +11,11 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot.conversations.tokens import TokenCounter
 from bot.store.models import UsageRecord
 from tests.conftest import SettingsFactory, start_bot
+from tests.db_reads import stored
 from tests.fakes import openai_wire as wire
 from tests.fakes.openai import CHAT_PATH, Cut, Error, FakeOpenAI, ImageReply, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import command_body, event_body, mention_event, new_ts
-from tests.stored_rows import stored_rows
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -37,7 +37,7 @@ async def test_a_chat_answer_is_recorded_with_the_usage_the_stream_reported(
     [request] = fake_openai.chat_requests()
     assert request["stream_options"] == {"include_usage": True}
     reported = wire.completion_usage(request["messages"], "Paris is the capital of France.")
-    [row] = await stored_rows(sqlite_url, UsageRecord)
+    [row] = await stored(sqlite_url, UsageRecord)
     assert (row.team_id, row.user_id, row.channel_id, row.kind, row.model) == (
         "T0001",
         "U0USER",
@@ -81,7 +81,7 @@ async def test_a_server_that_reports_no_usage_gets_our_own_count_marked_estimate
 
     [request] = fake_openai.chat_requests()
     counter = TokenCounter()
-    [row] = await stored_rows(sqlite_url, UsageRecord)
+    [row] = await stored(sqlite_url, UsageRecord)
     assert row.estimated is True
     # What we sent and what came back, as our own tokenizer counts them.
     assert row.prompt_tokens == counter.count_messages("gpt-4o-mini", request["messages"])
@@ -103,7 +103,7 @@ async def test_an_imagine_is_recorded_with_its_images_size_and_quality(
     finally:
         await bot.close()
 
-    [row] = await stored_rows(sqlite_url, UsageRecord)
+    [row] = await stored(sqlite_url, UsageRecord)
     assert (row.kind, row.model, row.user_id, row.channel_id) == (
         "image",
         "gpt-image-1",
@@ -130,7 +130,7 @@ async def test_a_cut_stream_is_recorded_as_estimated_and_a_refused_request_not_a
     finally:
         await bot.close()
 
-    [row] = await stored_rows(sqlite_url, UsageRecord)  # the refused request used nothing
+    [row] = await stored(sqlite_url, UsageRecord)  # the refused request used nothing
     shown = TokenCounter().count_message(
         "gpt-4o-mini", {"role": "assistant", "content": "The first half of an answer"}
     )
