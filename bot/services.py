@@ -27,6 +27,7 @@ from bot.conversations.locks_pg import thread_locks_for
 from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
+from bot.conversations.tool_loop import ToolLoop
 from bot.conversations.vision import AttachmentLimits, ImageInputs
 from bot.images.service import ImageService
 from bot.inbox import Inbox
@@ -34,11 +35,17 @@ from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
+from bot.slack_output.confirm_prompts import SlackConfirmationPrompts
 from bot.slack_output.files import SlackFiles
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
 from bot.store.write_gate import INTAKE, WriteGate
+from bot.tools.confirm import Confirmations
+from bot.tools.image_tool import GenerateImageTool
+from bot.tools.mcp_patterns import ToolPatterns
+from bot.tools.mcp_tools import McpLimits, McpServerConfig, McpServerTools
+from bot.tools.toolbox import Toolbox
 
 
 @dataclass
@@ -58,6 +65,9 @@ class Services:
     images: ImageService
     edits: TurnEdits
     channel_settings: ChannelSettingsService
+    toolbox: Toolbox
+    confirmations: Confirmations
+    confirm_prompts: SlackConfirmationPrompts
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
@@ -75,6 +85,21 @@ def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
+
+
+def build_toolbox(settings: Settings, images: ImageService) -> Toolbox:
+    limits = McpLimits(
+        allowed=ToolPatterns.of(settings.mcp_allowed_tools),
+        confirm=ToolPatterns.of(settings.mcp_confirm_tools),
+        call_timeout=settings.mcp_call_timeout_seconds,
+        max_result_chars=settings.mcp_result_max_chars,
+        refresh_seconds=settings.mcp_refresh_seconds,
+    )
+    servers = [
+        McpServerTools(McpServerConfig(name, url, dict(settings.mcp_headers.get(name, ()))), limits)
+        for name, url in settings.mcp_servers
+    ]
+    return Toolbox([GenerateImageTool(images, settings.openai_image_model)], servers)
 
 
 def build_openai_client(settings: Settings, metrics: Metrics) -> OpenAIClient:
@@ -133,9 +158,35 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 ),
             ),
         )
+        images = ImageService(
+            sessions=sessions,
+            openai=openai,
+            files=SlackFiles(slack),
+            notes=UserNotes(slack),
+            model=settings.openai_image_model,
+            metrics=metrics,
+            tasks=tasks,
+        )
+        toolbox = build_toolbox(settings, images)
+        toolbox.start()
+        stack.push_async_callback(toolbox.aclose)
+        confirm_prompts = SlackConfirmationPrompts(slack)
+        confirmations = Confirmations(
+            confirm_prompts, timeout=settings.tool_confirm_timeout_seconds
+        )
+        loop = ToolLoop(
+            openai=openai,
+            toolbox=toolbox,
+            sessions=sessions,
+            confirmations=confirmations,
+            count=prompts.count_answer,
+            metrics=metrics,
+            max_rounds=settings.max_tool_rounds,
+            reasoning_effort=settings.openai_reasoning_effort or None,
+        )
         conversations = ConversationService(
             prompts=prompts,
-            answers=AnswerRunner(openai=openai, prompts=prompts, metrics=metrics),
+            answers=AnswerRunner(prompts=prompts, loop=loop),
             replies=replies,
             locks=thread_locks_for(engine),
             metrics=metrics,
@@ -162,15 +213,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             inbox,
             MessageIntake(inbox),
             conversations,
-            images=ImageService(
-                sessions=sessions,
-                openai=openai,
-                files=SlackFiles(slack),
-                notes=UserNotes(slack),
-                model=settings.openai_image_model,
-                metrics=metrics,
-                tasks=tasks,
-            ),
+            images=images,
             edits=TurnEdits(sessions),
             channel_settings=ChannelSettingsService(
                 sessions,
@@ -178,4 +221,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
             ),
+            toolbox=toolbox,
+            confirmations=confirmations,
+            confirm_prompts=confirm_prompts,
         )

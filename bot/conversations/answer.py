@@ -3,18 +3,16 @@ reported as a value (what to store, and what went wrong if anything)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 
 from bot.conversations.notices import DROPPED_FOOTNOTE, INTERRUPTED_MARK
 from bot.conversations.prompt import Prompt, PromptBuilder
+from bot.conversations.tool_loop import ToolLoop
 from bot.errors import BotError, ModelContextTooLong, ModelStreamInterrupted
-from bot.metrics import Metrics
-from bot.openai_api.chat import ChatMessage
-from bot.openai_api.client import OpenAIClient
 from bot.slack_output.streaming import StreamingReply
 from bot.store.models import TurnStatus
+from bot.tools.base import ToolContext
 
 log = logging.getLogger(__name__)
 
@@ -29,50 +27,42 @@ class Outcome:
 
 
 class AnswerRunner:
-    def __init__(self, *, openai: OpenAIClient, prompts: PromptBuilder, metrics: Metrics) -> None:
-        self._openai = openai
+    def __init__(self, *, prompts: PromptBuilder, loop: ToolLoop) -> None:
         self._prompts = prompts
-        self._metrics = metrics
+        self._loop = loop
 
-    async def run(self, prompt: Prompt, reply: StreamingReply) -> Outcome:
-        """Stream the answer into ``reply``. The model failing, or Slack refusing part of the
+    async def run(
+        self, prompt: Prompt, reply: StreamingReply, asker: ToolContext | None = None
+    ) -> Outcome:
+        """Stream the answer into ``reply``, running the tools the model calls on behalf of
+        ``asker`` (no tools without one). The model failing, or Slack refusing part of the
         answer, is an outcome; anything else is raised."""
         try:
             fitted = self._prompts.fit(prompt)
             try:
-                tokens = await self._stream(fitted.messages, prompt.model, reply)
+                result = await self._loop.answer(
+                    fitted.messages, prompt.turn, prompt.model, reply, asker
+                )
             except ModelContextTooLong:
                 if reply.text:
                     raise
                 log.warning("context length exceeded; retrying once with a tighter budget")
                 fitted = self._prompts.fit(prompt, tight=True)
-                tokens = await self._stream(fitted.messages, prompt.model, reply)
-            answer = reply.text
+                result = await self._loop.answer(
+                    fitted.messages, prompt.turn, prompt.model, reply, asker
+                )
             if fitted.dropped:
                 await reply.append(f"\n\n{DROPPED_FOOTNOTE}")
             await reply.finish()
-            return Outcome(TurnStatus.COMPLETE, answer, completion_tokens=tokens)
+            return Outcome(
+                TurnStatus.COMPLETE, result.text, completion_tokens=result.completion_tokens
+            )
         except BotError as exc:
             partial = exc.partial_text if isinstance(exc, ModelStreamInterrupted) else ""
             shown = partial or reply.text
             await close_interrupted(reply)
             status = TurnStatus.INTERRUPTED if shown else TurnStatus.FAILED
             return Outcome(status, shown, error=exc)
-
-    async def _stream(
-        self, messages: list[ChatMessage], model: str, reply: StreamingReply
-    ) -> int | None:
-        completion_tokens: int | None = None
-        async with contextlib.aclosing(self._openai.stream_chat(messages, model=model)) as deltas:
-            async for delta in deltas:
-                if delta.text:
-                    await reply.append(delta.text)
-                if delta.usage is not None:
-                    completion_tokens = delta.usage.completion_tokens
-                    self._metrics.model_tokens(
-                        prompt=delta.usage.prompt_tokens, completion=completion_tokens
-                    )
-        return completion_tokens
 
 
 async def close_interrupted(reply: StreamingReply) -> None:

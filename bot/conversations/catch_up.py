@@ -12,6 +12,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversations.tokens import TokenCounter
+from bot.conversations.tool_turns import tool_turn_message
 from bot.conversations.values import IncomingMessage
 from bot.errors import BotError
 from bot.openai_api.chat import ChatMessage
@@ -49,7 +50,7 @@ def _as_chat(role: str, text: str, author_name: str | None) -> ChatMessage:
 
 def history_message(turn: Message) -> ChatMessage:
     """A stored turn as the model sees it; turns read during catch-up name their author."""
-    return _as_chat(turn.role, turn.text, turn.author_name)
+    return tool_turn_message(turn) or _as_chat(turn.role, turn.text, turn.author_name)
 
 
 def needs_catch_up(message: IncomingMessage) -> bool:

@@ -27,6 +27,7 @@ from bot.metrics import Metrics
 from bot.slack_output.retire import retire_reply, retire_unrecorded_replies
 from bot.slack_output.streaming import SlackReplies, StreamingReply
 from bot.store.conversations_repo import MessageRepository
+from bot.tools.base import ToolContext
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ class ConversationService:
                     return
                 reply = self._open_reply(message, work)
                 started = time.monotonic()
-                outcome = await self._answers.run(prompt, reply)
+                outcome = await self._answers.run(prompt, reply, _asker(message))
                 completion = _store_answer(prompt, reply, outcome, self._prompts)
                 if completion is not None:  # stored before the next turn of the thread may start
                     await work.complete(completion)
@@ -163,6 +164,16 @@ def _store_answer(
         )
 
     return store
+
+
+def _asker(message: IncomingMessage) -> ToolContext:
+    return ToolContext(
+        team_id=message.team_id,
+        enterprise_id=message.enterprise_id,
+        channel_id=message.channel_id,
+        thread_ts=message.thread_ts,
+        user_id=message.user_id,
+    )
 
 
 def _ref(work: Work) -> dict[str, str]:

@@ -57,9 +57,12 @@ class ImagineCommand:
 
 
 @dataclass(frozen=True)
-class _Delivery:
+class ImageDelivery:
+    """Where the images went, their Slack file ids, and the prompts the model revised."""
+
     channel_id: str
     file_ids: list[str]
+    revised_prompts: tuple[str, ...] = ()
 
 
 class ImageService:
@@ -101,14 +104,23 @@ class ImageService:
 
     async def _create(self, command: ImagineCommand) -> None:
         reference_id = new_reference_id()
+        try:
+            await self.generate(command, reference_id=reference_id)
+        except Exception as exc:
+            await self._tell(command, failure_notice(exc, reference_id), reference_id)
+
+    async def generate(
+        self, command: ImagineCommand, *, reference_id: str, thread_ts: str | None = None
+    ) -> ImageDelivery:
+        """Record the request, generate, share the images (in the thread ``thread_ts`` when
+        given) and record the outcome. What went wrong is logged, recorded and raised."""
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
         try:
             request_id = await self._record(command, reference_id)
-        except Exception as exc:  # the database is down: say so rather than fall silent
+        except Exception:  # the database is down: the caller says so rather than fall silent
             log.exception("could not record the image request", extra=extra)
-            await self._tell(command, failure_notice(exc, reference_id), reference_id)
-            return
+            raise
         try:
             images = await self._openai.generate_images(
                 request.prompt,
@@ -118,7 +130,7 @@ class ImageService:
                 quality=request.quality,
                 extra=request.extra,
             )
-            delivery = await self._deliver(command, images)
+            delivery = await self._deliver(command, images, thread_ts)
         except Exception as exc:
             status = ImageStatus.DECLINED if isinstance(exc, ModelRefused) else ImageStatus.FAILED
             if isinstance(exc, BotError):
@@ -126,8 +138,7 @@ class ImageService:
             else:
                 log.exception("image request failed unexpectedly", extra=extra)
             await self._finish(command, request_id, status=status, error=_describe(exc))
-            await self._tell(command, failure_notice(exc, reference_id), reference_id)
-            return
+            raise
         log.info("image request delivered", extra=extra)
         self._metrics.images_generated(len(images))
         await self._finish(
@@ -137,16 +148,23 @@ class ImageService:
             delivered_to=delivery.channel_id,
             file_ids=delivery.file_ids,
         )
+        return delivery
 
-    async def _deliver(self, command: ImagineCommand, images: list[GeneratedImage]) -> _Delivery:
+    async def _deliver(
+        self, command: ImagineCommand, images: list[GeneratedImage], thread_ts: str | None
+    ) -> ImageDelivery:
         """Into the channel; where the bot cannot post, into the person's DM with a note."""
         files = _upload_files(command.request.prompt, images)
         comment = image_comment(command.user_id, command.request.prompt, images)
+        revised = tuple(i.revised_prompt for i in images if i.revised_prompt)
         try:
             file_ids = await self._files.upload(
-                channel=command.channel_id, files=files, initial_comment=comment
+                channel=command.channel_id,
+                files=files,
+                initial_comment=comment,
+                thread_ts=thread_ts,
             )
-            return _Delivery(command.channel_id, file_ids)
+            return ImageDelivery(command.channel_id, file_ids, revised)
         except SlackDeliveryError as exc:
             if exc.error not in CHANNEL_UNREACHABLE:
                 raise
@@ -156,7 +174,7 @@ class ImageService:
         file_ids = await self._files.upload(
             channel=dm, files=files, initial_comment=f"{note}\n{comment}"
         )
-        return _Delivery(dm, file_ids)
+        return ImageDelivery(dm, file_ids, revised)
 
     async def _tell(self, command: ImagineCommand, text: str, reference_id: str) -> None:
         try:

@@ -14,4 +14,10 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     events.register(app, services.intake, services.edits)
     ai_settings.register(app, services.channel_settings)
     commands.register(app, services.images)
-    actions.register(app, FeedbackService(services.sessions), services.replies)
+    actions.register(
+        app,
+        FeedbackService(services.sessions),
+        services.replies,
+        services.confirmations,
+        services.confirm_prompts,
+    )

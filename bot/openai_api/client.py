@@ -60,8 +60,11 @@ class OpenAIClient:
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         extra: Mapping[str, Any] | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
+        reasoning_effort: str | None = None,
     ) -> AsyncGenerator[ChatDelta, None]:
-        """Text deltas as they arrive, then one ``done`` delta with finish reason and usage."""
+        """Text and reasoning deltas as they arrive, then one ``done`` delta with finish
+        reason, the tool calls asked for, and usage."""
         body = chat.chat_body(
             messages,
             model=model,
@@ -69,6 +72,8 @@ class OpenAIClient:
             max_completion_tokens=max_completion_tokens,
             temperature=temperature,
             extra=extra,
+            tools=tools,
+            reasoning_effort=reasoning_effort,
         )
         return chat.stream_chat(self._api, self._retry, body)
 

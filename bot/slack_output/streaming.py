@@ -26,6 +26,7 @@ from collections.abc import Awaitable, Callable
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.background import BackgroundTasks
+from bot.conversations.progress import TaskState, TaskStep
 from bot.errors import SlackDeliveryError
 from bot.slack_output.feedback_blocks import (
     FEEDBACK_THANKS,
@@ -49,6 +50,7 @@ __all__ = ["THINKING_STATUS", "SlackReplies", "StreamingReply"]
 log = logging.getLogger(__name__)
 
 THINKING_STATUS = "is thinking…"
+_TASK_MARKS = {TaskState.IN_PROGRESS: "⏳", TaskState.COMPLETE: "✅", TaskState.ERROR: "⚠️"}
 
 MessagesWritten = Callable[[tuple[str, ...], bool], Awaitable[None]]
 """Told the ts of every message of an answer so far, and whether one more is being opened
@@ -186,6 +188,7 @@ class StreamingReply:
         self.text = ""
         self.ts: str | None = None
         self._ended = False
+        self._tasks_shown: set[tuple[str, TaskState]] = set()
 
     async def append(self, delta: str) -> None:
         self.text += delta
@@ -196,6 +199,16 @@ class StreamingReply:
         ):
             await self._send()
 
+    async def task(self, step: TaskStep) -> None:
+        """A step of work as a short line in the message, once per state (task cards replace
+        this); it is shown, never part of ``text``."""
+        mark = _TASK_MARKS.get(step.state)
+        if mark is None or (step.task_id, step.state) in self._tasks_shown or self._ended:
+            return
+        self._tasks_shown.add((step.task_id, step.state))
+        await self._apply(self._splitter.feed(self._escaper.feed(f"\n\n{mark} {step.title}\n\n")))
+        await self._send()
+
     async def finish(self) -> str | None:
         """Show the whole text, end with the feedback buttons; returns the first message's ts."""
         return await self._end(feedback=True)
@@ -205,7 +218,7 @@ class StreamingReply:
         A reply already finished is left as it is."""
         if self._ended:
             return self.ts
-        if not self.text:
+        if not self.text and not self._tasks_shown:
             self._settle_status()
             return None
         marked = f"\n\n_{notice}_"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
@@ -198,6 +198,7 @@ class MessageRepository:
                 Message.reply_to_id == turn.id,
                 Message.team_id == turn.team_id,
                 Message.role == "assistant",
+                Message.tool_calls.is_(None),  # a tool round is not the answer
             )
         )
 
@@ -209,7 +210,7 @@ class MessageRepository:
                 Message.conversation_id == turn.conversation_id,
                 Message.team_id == turn.team_id,
                 Message.id < turn.id,
-                Message.text != "",
+                or_(Message.text != "", Message.tool_calls.is_not(None)),
             )
             .order_by(Message.id)
         )

@@ -104,7 +104,7 @@ class Message(_Timestamps, Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     team_id: Mapped[str] = mapped_column(_SlackId)
-    role: Mapped[str] = mapped_column(String(16))  # system | user | assistant
+    role: Mapped[str] = mapped_column(String(16))  # system | user | assistant | tool
     text: Mapped[str] = mapped_column(Text)
     slack_user_id: Mapped[str | None] = mapped_column(_SlackId)
     author_name: Mapped[str | None] = mapped_column(String(255))
@@ -116,6 +116,10 @@ class Message(_Timestamps, Base):
     status: Mapped[str] = mapped_column(String(16), default=TurnStatus.COMPLETE)
     token_count: Mapped[int | None] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(128))
+    # An assistant turn that called tools: JSON list of {id, name, arguments}, stored before
+    # any of them runs; each result is a "tool" turn naming its call, stored after it ran.
+    tool_calls: Mapped[str | None] = mapped_column(Text)
+    tool_call_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class InboxItem(_Timestamps, Base):

@@ -1,0 +1,21 @@
+"""Which MCP tools are meant: ``server.tool`` names one, ``server.*`` every tool of a server."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+SERVER_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+
+
+@dataclass(frozen=True)
+class ToolPatterns:
+    patterns: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, patterns: Iterable[str]) -> ToolPatterns:
+        return cls(frozenset(p.strip() for p in patterns if p.strip()))
+
+    def matches(self, server: str, tool: str) -> bool:
+        return f"{server}.{tool}" in self.patterns or f"{server}.*" in self.patterns
