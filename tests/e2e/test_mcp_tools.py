@@ -1,0 +1,180 @@
+"""Issue 16, MCP tools end to end: the real bot's MCP client (the official SDK) against a small
+MCP server on loopback built from the SDK's own server classes, signed Slack events and clicks."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from bot.tools.mcp_tools import McpServerTools
+from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.fakes.mcp_server import FakeMcpServer
+from tests.fakes.openai import FakeOpenAI, Reply, ToolCall, ToolCalls
+from tests.fakes.slack import FakeSlack
+from tests.fakes.slack_requests import block_actions_body, event_body, mention_event, new_ts
+
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture
+async def fake_mcp() -> AsyncIterator[FakeMcpServer]:
+    async with FakeMcpServer("crm") as server:
+        yield server
+
+
+async def _bot_with_mcp(make_settings: SettingsFactory, url: str, **extra: str) -> RunningBot:
+    bot = await start_bot(make_settings(MCP_SERVERS=f"crm={url}", **extra))
+    [server] = bot.server.services.toolbox.servers
+    async with asyncio.timeout(10):
+        await server.listed.wait()
+    return bot
+
+
+def _mcp(bot: RunningBot) -> McpServerTools:
+    return bot.server.services.toolbox.servers[0]
+
+
+def _tool_names(request: dict[str, Any]) -> list[str]:
+    return [t["function"]["name"] for t in request.get("tools") or []]
+
+
+async def _mention(bot: RunningBot, text: str) -> str:
+    ts = new_ts()
+    assert (await bot.post(event_body(mention_event(text, ts=ts)))).status_code == 200
+    return ts
+
+
+async def test_an_allowed_mcp_tool_is_called_and_its_result_used(
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+    fake_mcp: FakeMcpServer,
+) -> None:
+    lookup = ToolCall("crm__lookup_order", {"order_id": "A-17"})
+    fake_openai.script_chat(ToolCalls([lookup]), Reply("Order A-17 shipped on 30 November."))
+    bot = await _bot_with_mcp(
+        make_settings,
+        fake_mcp.url,
+        MCP_ALLOWED_TOOLS="crm.lookup_order",
+        MCP_HEADERS_CRM="Authorization: Bearer crm-secret",
+    )
+    try:
+        ts = await _mention(bot, "where is order A-17?")
+        await fake_slack.wait_for_calls("chat.stopStream", 1)
+    finally:
+        await bot.close()
+
+    assert fake_mcp.calls == [("lookup_order", {"order_id": "A-17"})]
+    first, second = fake_openai.chat_requests()
+    assert _tool_names(first) == ["generate_image", "crm__lookup_order"]  # cancel_order not allowed
+    result = second["messages"][-1]
+    assert result["role"] == "tool" and "shipped on 2026-11-30" in result["content"]
+    assert all(h.get("authorization") == "Bearer crm-secret" for h in fake_mcp.headers)
+    [answer] = fake_slack.thread("C0001", ts)
+    shown = answer.visible_text()
+    assert "crm.lookup_order" in shown  # the step the user saw
+    assert shown.endswith("Order A-17 shipped on 30 November.")
+
+
+async def test_an_mcp_server_that_is_down_leaves_the_bot_answering_without_it(
+    make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/mcp"
+    fake_openai.script_chat(Reply("Answered anyway."))
+    bot = await _bot_with_mcp(make_settings, closed, MCP_ALLOWED_TOOLS="crm.*")
+    try:
+        ts = await _mention(bot, "where is order A-17?")
+        await fake_slack.wait_for_calls("chat.stopStream", 1)
+    finally:
+        await bot.close()
+    [request] = fake_openai.chat_requests()
+    assert _tool_names(request) == ["generate_image"]
+    assert [m.visible_text() for m in fake_slack.thread("C0001", ts)] == ["Answered anyway."]
+
+
+async def test_tools_are_listed_again_when_the_server_says_they_changed(
+    make_settings: SettingsFactory, fake_mcp: FakeMcpServer
+) -> None:
+    bot = await _bot_with_mcp(make_settings, fake_mcp.url, MCP_ALLOWED_TOOLS="crm.*")
+    try:
+        assert {t.title for t in _mcp(bot).tools} == {"crm.lookup_order", "crm.cancel_order"}
+        _mcp(bot).listed.clear()
+        await fake_mcp.add_tool_and_announce("ping", "pong")
+        async with asyncio.timeout(10):
+            await _mcp(bot).listed.wait()
+        assert "crm.ping" in {t.title for t in _mcp(bot).tools}
+    finally:
+        await bot.close()
+
+
+def _confirm_button(fake_slack: FakeSlack) -> str | None:
+    for call in fake_slack.calls_to("chat.postMessage"):
+        for block in call.args.get("blocks") or []:
+            if block.get("block_id") == "tool_confirm":
+                return str(block["elements"][0]["value"])
+    return None
+
+
+async def test_a_confirm_tool_waits_for_the_requesters_approval_and_ignores_others(
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+    fake_mcp: FakeMcpServer,
+) -> None:
+    cancel = ToolCall("crm__cancel_order", {"order_id": "B-2"})
+    fake_openai.script_chat(ToolCalls([cancel]), Reply("Order B-2 is cancelled."))
+    bot = await _bot_with_mcp(
+        make_settings, fake_mcp.url, MCP_ALLOWED_TOOLS="crm.*", MCP_CONFIRM_TOOLS="crm.cancel_order"
+    )
+    try:
+        ts = await _mention(bot, "cancel order B-2")
+        await fake_slack.wait_until(lambda: _confirm_button(fake_slack) is not None, "a question")
+        confirmation = _confirm_button(fake_slack)
+        assert confirmation is not None
+        [question] = [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("blocks")]
+        assert question.args["thread_ts"] == ts and "<@U0USER>" in question.args["text"]
+
+        other = block_actions_body("tool_confirm_approve", confirmation, user_id="U0OTHER")
+        assert (await bot.post(other, content_type=FORM)).status_code == 200
+        await fake_slack.wait_for_calls("chat.postEphemeral", 1)
+        assert fake_slack.calls_to("chat.postEphemeral")[0].args["user"] == "U0OTHER"
+        assert fake_mcp.calls == []  # another user's click counts for nothing
+
+        mine = block_actions_body("tool_confirm_approve", confirmation, user_id="U0USER")
+        assert (await bot.post(mine, content_type=FORM)).status_code == 200
+        await fake_slack.wait_for_calls("chat.stopStream", 1)
+    finally:
+        await bot.close()
+    assert fake_mcp.calls == [("cancel_order", {"order_id": "B-2"})]
+    [settled] = fake_slack.calls_to("chat.update")
+    assert settled.args["text"].startswith("✅ Approved")
+    assert fake_openai.chat_requests()[1]["messages"][-1]["content"] == "Order B-2 cancelled"
+
+
+async def test_a_denied_confirm_tool_is_not_run_and_the_model_is_told(
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+    fake_mcp: FakeMcpServer,
+) -> None:
+    cancel = ToolCall("crm__cancel_order", {"order_id": "B-3"})
+    fake_openai.script_chat(ToolCalls([cancel]), Reply("Understood, nothing was cancelled."))
+    bot = await _bot_with_mcp(
+        make_settings, fake_mcp.url, MCP_ALLOWED_TOOLS="crm.*", MCP_CONFIRM_TOOLS="crm.*"
+    )
+    try:
+        await _mention(bot, "cancel order B-3")
+        await fake_slack.wait_until(lambda: _confirm_button(fake_slack) is not None, "a question")
+        deny = block_actions_body("tool_confirm_deny", str(_confirm_button(fake_slack)))
+        assert (await bot.post(deny, content_type=FORM)).status_code == 200
+        await fake_slack.wait_for_calls("chat.stopStream", 1)
+    finally:
+        await bot.close()
+    assert fake_mcp.calls == []
+    assert "did not approve" in fake_openai.chat_requests()[1]["messages"][-1]["content"]
