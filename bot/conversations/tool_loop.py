@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.conversations.progress import TaskState, TaskStep
 from bot.conversations.tokens import base_model_name
 from bot.conversations.tool_turns import (
-    calls_json,
-    calls_message,
+    assistant_calls,
+    call_records,
     result_message,
     stored_calls,
     well_formed,
@@ -182,18 +182,18 @@ class ToolLoop:
         context: ToolContext,
     ) -> list[ChatMessage]:
         """Record the calls, then run each and record its result; the round's messages."""
-        tokens = self._count(model, text + json.dumps(calls_json(calls)))
+        tokens = self._count(model, text + json.dumps(call_records(calls)))
         await self._store(
             lambda repo: repo.add_calls(
                 turn,
                 round_number=number,
                 text=text,
-                calls=calls_json(calls),
+                calls=call_records(calls),
                 model=model,
                 token_count=tokens,
             )
         )
-        messages = [calls_message(text, calls)]
+        messages = [assistant_calls(text, calls)]
         by_name = {t.name: t for t in tools}
         for index, call in enumerate(calls):
             output = await self._run_call(call, by_name.get(call.name), reply, context)
@@ -245,7 +245,7 @@ class ToolLoop:
         rounds = [t for t in stored if t.tool_calls is not None]
         for number, round_turn in enumerate(rounds, start=1):
             calls = stored_calls(round_turn)
-            messages.append(calls_message(round_turn.text, calls))
+            messages.append(assistant_calls(round_turn.text, calls))
             for index, call in enumerate(calls):
                 if call.id not in results:
                     log.warning("tool call %s was interrupted; not running it again", call.name)

@@ -26,7 +26,7 @@ def stored_calls(turn: Message) -> list[ToolCallRequest]:
     ]
 
 
-def calls_json(calls: Sequence[ToolCallRequest]) -> list[dict[str, str]]:
+def call_records(calls: Sequence[ToolCallRequest]) -> list[dict[str, str]]:
     return [{"id": c.id, "name": c.name, "arguments": c.arguments} for c in calls]
 
 
@@ -35,11 +35,11 @@ def tool_turn_message(turn: Message) -> ChatMessage | None:
     if turn.role == "tool" and turn.tool_call_id:
         return {"role": "tool", "tool_call_id": turn.tool_call_id, "content": turn.text}
     if turn.role == "assistant" and turn.tool_calls is not None:
-        return calls_message(turn.text, stored_calls(turn))
+        return assistant_calls(turn.text, stored_calls(turn))
     return None
 
 
-def calls_message(text: str, calls: Sequence[ToolCallRequest]) -> ChatMessage:
+def assistant_calls(text: str, calls: Sequence[ToolCallRequest]) -> ChatMessage:
     return {"role": "assistant", "content": text, "tool_calls": [c.part() for c in calls]}
 
 

@@ -74,7 +74,7 @@ class FakeMcpServer(Served):
         config = uvicorn.Config(app, log_level="warning", lifespan="on")
         self._uvicorn = uvicorn.Server(config)
         self._task = asyncio.create_task(self._uvicorn.serve(sockets=[sock]))
-        while not self._uvicorn.started:  # noqa: ASYNC110 - uvicorn offers no event to await
+        while not self._uvicorn.started:  # uvicorn offers no event to await
             if self._task.done():
                 await self._task
             await asyncio.sleep(0.01)
