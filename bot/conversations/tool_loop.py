@@ -223,7 +223,7 @@ class ToolLoop:
     ) -> ToolOutput:
         # Budgets, access rules and moderation of tool use (bot/policy, built in parallel)
         # answer through each tool's permit().
-        refusal = await tool.permit(context)
+        refusal = await tool.permit(arguments, context)
         if refusal is not None:
             return ToolOutput(f"Not allowed: {refusal.notice}", ok=False)
         if tool.needs_confirmation and not await self._confirmations.ask(context, title):

@@ -53,8 +53,9 @@ class Tool(Protocol):
     def needs_confirmation(self) -> bool:
         """True: the requesting user approves each call before it runs."""
 
-    async def permit(self, context: ToolContext) -> Refusal | None:
-        """None to go on; a refusal says why this user may not use it here."""
+    async def permit(self, arguments: Mapping[str, Any], context: ToolContext) -> Refusal | None:
+        """None to go on; a refusal says why this user may not make this call here (access,
+        budgets and moderation of the arguments answer through it)."""
 
     async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutput: ...
 

@@ -48,7 +48,7 @@ class GenerateImageTool:
     parameters: ClassVar[Mapping[str, Any]] = MappingProxyType(_PARAMETERS)
     needs_confirmation = False
 
-    async def permit(self, context: ToolContext) -> Refusal | None:
+    async def permit(self, arguments: Mapping[str, Any], context: ToolContext) -> Refusal | None:
         # Budgets and access for images are checked by bot/policy (built in parallel): the
         # hook is here, where /imagine's check will be asked too.
         return None

@@ -22,6 +22,7 @@ import mcp_types
 from mcp import Client
 from mcp.client.session import IncomingMessage
 from mcp.client.streamable_http import streamable_http_client
+from mcp.shared.exceptions import MCPError
 
 from bot.policy.decision import Refusal
 from bot.tools.base import ToolContext, ToolOutput
@@ -142,6 +143,11 @@ class McpServerTools:
             return ToolOutput(
                 f"The tool did not answer within {self._limits.call_timeout:g} seconds.", ok=False
             )
+        except MCPError as exc:  # the server refused the call (unknown tool, bad arguments)
+            return ToolOutput(_capped(f"The tool refused: {exc}", 500), ok=False)
+        except Exception as exc:  # the connection broke: the supervisor reconnects
+            log.warning("MCP server %s: call failed (%s)", self.config.name, type(exc).__name__)
+            return ToolOutput(f"The {self.config.name} tools are unavailable right now.", ok=False)
         return ToolOutput(
             _capped(_result_text(result), self._limits.max_result_chars), ok=not result.is_error
         )
@@ -169,7 +175,7 @@ class McpTool:
     def parameters(self) -> Mapping[str, Any]:
         return self.tool.input_schema
 
-    async def permit(self, context: ToolContext) -> Refusal | None:
+    async def permit(self, arguments: Mapping[str, Any], context: ToolContext) -> Refusal | None:
         return None  # access rules for tools belong to bot/policy (built in parallel)
 
     async def run(self, arguments: Mapping[str, Any], context: ToolContext) -> ToolOutput:

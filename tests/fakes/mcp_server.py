@@ -10,6 +10,7 @@ from typing import Any
 
 import uvicorn
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.subscriptions import InMemorySubscriptionBus
 from mcp.shared.subscriptions import ToolsListChanged
 
@@ -25,6 +26,7 @@ class FakeMcpServer(Served):
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.headers: list[dict[str, str]] = []
         self._arrivals = Arrivals()
+        self.release = asyncio.Event()
         self.url = ""
         self._uvicorn: uvicorn.Server | None = None
         self._task: asyncio.Task[None] | None = None
@@ -40,6 +42,19 @@ class FakeMcpServer(Served):
             """Cancel an order that has not shipped yet."""
             await self._called("cancel_order", {"order_id": order_id})
             return f"Order {order_id} cancelled"
+
+        @self.server.tool()
+        async def order_history(customer_id: str) -> str:
+            """A customer's orders; this one's database is offline."""
+            await self._called("order_history", {"customer_id": customer_id})
+            raise ToolError("order database offline")
+
+        @self.server.tool()
+        async def archive_orders() -> str:
+            """Archive every old order; slow: it waits until the test releases it."""
+            await self._called("archive_orders", {})
+            await self.release.wait()
+            return "archived"
 
     async def _called(self, name: str, arguments: dict[str, Any]) -> None:
         self.calls.append((name, arguments))
@@ -81,6 +96,7 @@ class FakeMcpServer(Served):
         self.url = f"http://127.0.0.1:{port}/mcp"
 
     async def stop(self) -> None:
+        self.release.set()
         if self._uvicorn is not None and self._task is not None:
             self._uvicorn.should_exit = True
             await self._task
