@@ -173,22 +173,36 @@ def _confirm_button(fake_slack: FakeSlack) -> str | None:
     return None
 
 
+async def _asked_to_cancel(
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+    fake_mcp: FakeMcpServer,
+    order: str,
+    answer: str,
+) -> tuple[RunningBot, str, str]:
+    """The model calls the confirm tool ``cancel_order``; returns the bot, the thread and the
+    question's confirmation id once the question is in the thread."""
+    cancel = ToolCall("crm__cancel_order", {"order_id": order})
+    fake_openai.script_chat(ToolCalls([cancel]), Reply(answer))
+    bot = await _bot_with_mcp(
+        make_settings, fake_mcp.url, MCP_ALLOWED_TOOLS="crm.*", MCP_CONFIRM_TOOLS="crm.cancel_order"
+    )
+    ts = await _mention(bot, f"cancel order {order}")
+    await fake_slack.wait_until(lambda: _confirm_button(fake_slack) is not None, "a question")
+    return bot, ts, str(_confirm_button(fake_slack))
+
+
 async def test_a_confirm_tool_waits_for_the_requesters_approval_and_ignores_others(
     make_settings: SettingsFactory,
     fake_slack: FakeSlack,
     fake_openai: FakeOpenAI,
     fake_mcp: FakeMcpServer,
 ) -> None:
-    cancel = ToolCall("crm__cancel_order", {"order_id": "B-2"})
-    fake_openai.script_chat(ToolCalls([cancel]), Reply("Order B-2 is cancelled."))
-    bot = await _bot_with_mcp(
-        make_settings, fake_mcp.url, MCP_ALLOWED_TOOLS="crm.*", MCP_CONFIRM_TOOLS="crm.cancel_order"
+    bot, ts, confirmation = await _asked_to_cancel(
+        make_settings, fake_slack, fake_openai, fake_mcp, "B-2", "Order B-2 is cancelled."
     )
     try:
-        ts = await _mention(bot, "cancel order B-2")
-        await fake_slack.wait_until(lambda: _confirm_button(fake_slack) is not None, "a question")
-        confirmation = _confirm_button(fake_slack)
-        assert confirmation is not None
         [question] = [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("blocks")]
         assert question.args["thread_ts"] == ts and "<@U0USER>" in question.args["text"]
 
@@ -215,15 +229,11 @@ async def test_a_denied_confirm_tool_is_not_run_and_the_model_is_told(
     fake_openai: FakeOpenAI,
     fake_mcp: FakeMcpServer,
 ) -> None:
-    cancel = ToolCall("crm__cancel_order", {"order_id": "B-3"})
-    fake_openai.script_chat(ToolCalls([cancel]), Reply("Understood, nothing was cancelled."))
-    bot = await _bot_with_mcp(
-        make_settings, fake_mcp.url, MCP_ALLOWED_TOOLS="crm.*", MCP_CONFIRM_TOOLS="crm.*"
+    bot, _ts, confirmation = await _asked_to_cancel(
+        make_settings, fake_slack, fake_openai, fake_mcp, "B-3", "Nothing was cancelled."
     )
     try:
-        await _mention(bot, "cancel order B-3")
-        await fake_slack.wait_until(lambda: _confirm_button(fake_slack) is not None, "a question")
-        deny = block_actions_body("tool_confirm_deny", str(_confirm_button(fake_slack)))
+        deny = block_actions_body("tool_confirm_deny", confirmation)
         assert (await bot.post(deny, content_type=FORM)).status_code == 200
         await fake_slack.wait_for_calls("chat.stopStream", 1)
     finally:

@@ -7,15 +7,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
 from bot.store.models import Message
 from tests.conftest import RunningBot, SettingsFactory, start_bot
 from tests.fakes.openai import FakeOpenAI, ImageReply, Reply, ToolCall, ToolCalls
 from tests.fakes.png import PNG_SIGNATURE
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
+from tests.reliability.conftest import stored_rows
 
 REVISED = "A lighthouse keeper mascot in a yellow raincoat, storybook style."
 
@@ -28,15 +26,6 @@ async def _mention(bot: RunningBot, text: str) -> str:
 
 def _tool_names(request: dict[str, Any]) -> list[str]:
     return [t["function"]["name"] for t in request.get("tools") or []]
-
-
-async def _stored(database_url: str) -> list[Message]:
-    engine = create_async_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            return list(await session.scalars(select(Message).order_by(Message.id)))
-    finally:
-        await engine.dispose()
 
 
 async def test_drawing_request_posts_one_png_in_that_thread_and_the_answer_continues(
@@ -52,7 +41,7 @@ async def test_drawing_request_posts_one_png_in_that_thread_and_the_answer_conti
         await _draw_and_refine(bot, fake_slack, fake_openai)
     finally:
         await bot.close()  # lets the last answer be stored
-    roles = [m.role for m in await _stored(sqlite_url)]
+    roles = [m.role for m in await stored_rows(sqlite_url, Message)]
     assert roles == ["user", "assistant", "tool", "assistant", "user", "assistant"]
 
 
@@ -107,7 +96,7 @@ async def test_reasoning_shows_as_a_thinking_step_never_in_the_answer_or_the_sto
     shown = answer.visible_text()
     assert "Thinking" in shown and shown.rstrip().endswith("It is 42.")
     assert "double-check" not in shown
-    stored = await _stored(sqlite_url)
+    stored = await stored_rows(sqlite_url, Message)
     assert [m.text for m in stored if m.role == "assistant"] == ["It is 42."]
     assert not any("double-check" in m.text for m in stored)
 

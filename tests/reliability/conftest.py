@@ -4,15 +4,18 @@ small helpers for asking the bot, and the database behind it, what happened."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.migrate import upgrade_to_head
-from bot.store.models import InboxItem, Message
+from bot.store.models import Base, InboxItem, Message
 from tests.conftest import POSTGRES_URL, RunningBot, _postgres_database
 from tests.fakes.slack_requests import event_body, mention_event, new_ts
+
+RowT = TypeVar("RowT", bound=Base)
 
 
 @pytest.fixture
@@ -57,11 +60,16 @@ async def stored_counts(database_url: str) -> dict[str, int]:
     return counts
 
 
-async def inbox_rows(database_url: str) -> list[InboxItem]:
-    """Every inbox row, oldest first."""
+async def stored_rows(database_url: str, model: type[RowT]) -> list[RowT]:
+    """Every row of ``model``'s table, oldest first."""
     engine = create_async_engine(database_url)
     try:
         async with AsyncSession(engine) as session:
-            return list(await session.scalars(select(InboxItem).order_by(InboxItem.id)))
+            return list(await session.scalars(select(model).order_by(model.id)))  # type: ignore[attr-defined]
     finally:
         await engine.dispose()
+
+
+async def inbox_rows(database_url: str) -> list[InboxItem]:
+    """Every inbox row, oldest first."""
+    return await stored_rows(database_url, InboxItem)

@@ -7,23 +7,12 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-
 from bot.conversations.tool_loop import INTERRUPTED_RESULT
 from bot.store.models import Message, TurnStatus
 from tests.fakes.openai import IMAGES_PATH, FakeOpenAI, Hold, Reply, ToolCall, ToolCalls
 from tests.fakes.slack import FakeSlack
 from tests.reliability.bot_process import BotProcess, bot_env
-
-
-async def _turns(database_url: str) -> list[Message]:
-    engine = create_async_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            return list(await session.scalars(select(Message).order_by(Message.id)))
-    finally:
-        await engine.dispose()
+from tests.reliability.conftest import stored_rows
 
 
 async def test_killed_while_a_tool_runs_the_takeover_reports_it_interrupted_and_never_reruns_it(
@@ -61,7 +50,7 @@ async def test_killed_while_a_tool_runs_the_takeover_reports_it_interrupted_and_
         "content": INTERRUPTED_RESULT,
     }
     assert len(fake_openai.chat_requests()) == 2  # the recorded call was not asked for again
-    turns = await _turns(database_url)
+    turns = await stored_rows(database_url, Message)
     [result] = [t for t in turns if t.role == "tool"]
     assert result.status == TurnStatus.INTERRUPTED
     assert [t.role for t in turns] == ["user", "assistant", "tool", "assistant"]
