@@ -168,8 +168,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             tasks=tasks,
         )
         toolbox = build_toolbox(settings, images)
-        toolbox.start()
         stack.push_async_callback(toolbox.aclose)
+        await toolbox.start()
         confirm_prompts = SlackConfirmationPrompts(slack)
         confirmations = Confirmations(
             confirm_prompts, timeout=settings.tool_confirm_timeout_seconds

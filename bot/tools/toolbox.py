@@ -30,11 +30,17 @@ class Toolbox:
         """The model's server does not take ``tools``: answer without them from now on."""
         self._refused.add(model)
 
-    def start(self) -> None:
-        """Connect to every MCP server in the background (a server down delays nothing)."""
+    async def start(self, *, first_listing_within: float = 5.0) -> None:
+        """Connect to every MCP server in the background and give their first listings a
+        moment, so the first answers have their tools; a server that is slower joins later,
+        and one that is down delays nothing (its connection is refused at once)."""
         self._tasks = [
             asyncio.create_task(s.run(), name=f"mcp-{s.config.name}") for s in self.servers
         ]
+        if self.servers:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(first_listing_within):
+                    await asyncio.gather(*(s.listed.wait() for s in self.servers))
 
     async def aclose(self) -> None:
         for task in self._tasks:
