@@ -172,7 +172,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         await toolbox.start()
         confirm_prompts = SlackConfirmationPrompts(slack)
         confirmations = Confirmations(
-            confirm_prompts, timeout=settings.tool_confirm_timeout_seconds
+            confirm_prompts, sessions, timeout=settings.tool_confirm_timeout_seconds
         )
         loop = ToolLoop(
             openai=openai,

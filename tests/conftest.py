@@ -18,6 +18,7 @@ from bot.app import BotServer
 from bot.config import Settings
 from bot.migrate import upgrade_to_head
 from tests.fakes.bot_env import SIGNING_SECRET, bot_env
+from tests.fakes.mcp_server import FakeMcpServer
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import signed_headers
@@ -35,6 +36,12 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 async def fake_openai() -> AsyncIterator[FakeOpenAI]:
     async with FakeOpenAI() as openai:
         yield openai
+
+
+@pytest.fixture
+async def fake_mcp() -> AsyncIterator[FakeMcpServer]:
+    async with FakeMcpServer("crm") as server:
+        yield server
 
 
 def _postgres_database() -> Iterator[str]:

@@ -203,3 +203,17 @@ class Feedback(_Timestamps, Base):
     message_ts: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(_SlackId)
     value: Mapped[str] = mapped_column(String(8))  # up | down
+
+
+class ToolConfirmation(_Timestamps, Base):
+    """An Approve / Deny question about one tool call. Kept in the database so a click that
+    reaches any replica decides it, and only once (``decision`` goes from NULL exactly once)."""
+
+    __tablename__ = "tool_confirmations"
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    # The id in the buttons' value: random, so a click cannot guess another question.
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    user_id: Mapped[str] = mapped_column(_SlackId)  # the requester: only their click counts
+    decision: Mapped[str | None] = mapped_column(String(16))  # approved | denied

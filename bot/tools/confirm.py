@@ -1,19 +1,24 @@
 """Asking the requesting user before a tool marked for confirmation runs (Approve / Deny).
 
-Only the requester's click counts; anyone else's is answered with a note and ignored. A
-question nobody answers within ``timeout`` counts as Deny. Questions wait in this process:
-a click that reaches another replica finds nothing to answer (the asker is told to retry)."""
+Only the requester's click counts; anyone else's is answered with a note and ignored. The
+question lives in the database, so a click that reaches another replica decides it too: the
+asking process is woken at once by a click it receives itself and looks in the store every
+``poll_seconds`` for one another replica received. Unanswered within ``timeout``: Deny."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
-from dataclasses import dataclass
+import time
 from enum import StrEnum
 from typing import Protocol
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
 from bot.errors import BotError, describe_error
+from bot.store.confirmations_repo import APPROVED, DENIED, ConfirmationRepository
 from bot.tools.base import ToolContext
 
 log = logging.getLogger(__name__)
@@ -32,53 +37,76 @@ class ConfirmationPrompts(Protocol):
 class Answer(StrEnum):
     TAKEN = "taken"
     NOT_YOURS = "not_yours"
-    UNKNOWN = "unknown"  # answered already, timed out, or asked by another process
-
-
-@dataclass
-class _Question:
-    user_id: str
-    decision: asyncio.Future[bool]
+    UNKNOWN = "unknown"  # answered already, timed out, or never asked
 
 
 class Confirmations:
-    def __init__(self, prompts: ConfirmationPrompts, *, timeout: float) -> None:
+    def __init__(
+        self,
+        prompts: ConfirmationPrompts,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        timeout: float,
+        poll_seconds: float = 1.0,
+    ) -> None:
         self._prompts = prompts
+        self._sessions = sessions
         self._timeout = timeout
-        self._open: dict[str, _Question] = {}
+        self._poll = poll_seconds
+        self._woken: dict[str, asyncio.Event] = {}
 
     async def ask(self, context: ToolContext, what: str) -> bool:
         """True once the requester approves; False on Deny or silence."""
-        confirmation_id = secrets.token_hex(8)
-        question = _Question(context.user_id, asyncio.get_running_loop().create_future())
-        self._open[confirmation_id] = question
+        key = secrets.token_hex(8)
+        async with self._sessions.begin() as session:
+            await ConfirmationRepository(session).add(
+                key=key, team_id=context.team_id, user_id=context.user_id
+            )
+        self._woken[key] = asyncio.Event()
+        ts: str | None = None
         try:
-            ts = await self._prompts.ask(context, confirmation_id, what)
-            try:
-                async with asyncio.timeout(self._timeout):
-                    approved = await question.decision
-            except TimeoutError:
-                approved = False
+            ts = await self._prompts.ask(context, key, what)
+            await self._decided(key)
         except BotError as exc:  # the question could not be shown: nobody approved
             log.warning("could not ask for confirmation: %s", describe_error(exc))
-            return False
         finally:
-            del self._open[confirmation_id]
-        try:
-            await self._prompts.settle(context, ts, what, approved)
-        except BotError as exc:
-            log.warning("could not show the confirmation's outcome: %s", describe_error(exc))
+            del self._woken[key]
+            async with self._sessions.begin() as session:
+                approved = await ConfirmationRepository(session).close(key) == APPROVED
+        if ts is not None:
+            try:
+                await self._prompts.settle(context, ts, what, approved)
+            except BotError as exc:
+                log.warning("could not show the confirmation's outcome: %s", describe_error(exc))
         return approved
 
-    def requester(self, confirmation_id: str) -> str | None:
-        question = self._open.get(confirmation_id)
-        return question.user_id if question is not None else None
+    async def _decided(self, key: str) -> None:
+        """Return once the question is decided or its time is up."""
+        deadline = time.monotonic() + self._timeout
+        while (left := deadline - time.monotonic()) > 0:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(min(self._poll, left)):
+                    await self._woken[key].wait()
+                return
+            async with self._sessions() as session:
+                found = await ConfirmationRepository(session).requester(key)
+            if found is None or found[1] is not None:
+                return
 
-    def answer(self, confirmation_id: str, user_id: str, *, approved: bool) -> Answer:
-        question = self._open.get(confirmation_id)
-        if question is None or question.decision.done():
-            return Answer.UNKNOWN
-        if user_id != question.user_id:
-            return Answer.NOT_YOURS
-        question.decision.set_result(approved)
-        return Answer.TAKEN
+    async def answer(self, key: str, user_id: str, *, approved: bool) -> tuple[Answer, str | None]:
+        """Record a click; the outcome, and who the question is for (None if unknown)."""
+        async with self._sessions.begin() as session:
+            repo = ConfirmationRepository(session)
+            found = await repo.requester(key)
+            if found is None or found[1] is not None:
+                return Answer.UNKNOWN, None
+            requester = found[0]
+            if user_id != requester:
+                return Answer.NOT_YOURS, requester
+            taken = await repo.decide(key, user_id, APPROVED if approved else DENIED)
+        if not taken:
+            return Answer.UNKNOWN, requester
+        woken = self._woken.get(key)
+        if woken is not None:
+            woken.set()
+        return Answer.TAKEN, requester

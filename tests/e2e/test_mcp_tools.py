@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
 from typing import Any
-
-import pytest
 
 from bot.tools.mcp_tools import McpServerTools
 from tests.conftest import RunningBot, SettingsFactory, start_bot
@@ -16,14 +13,9 @@ from tests.fakes.mcp_server import FakeMcpServer
 from tests.fakes.openai import FakeOpenAI, Reply, ToolCall, ToolCalls
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import block_actions_body, event_body, mention_event, new_ts
+from tests.tools.questions import question_key
 
 FORM = "application/x-www-form-urlencoded"
-
-
-@pytest.fixture
-async def fake_mcp() -> AsyncIterator[FakeMcpServer]:
-    async with FakeMcpServer("crm") as server:
-        yield server
 
 
 async def _bot_with_mcp(make_settings: SettingsFactory, url: str, **extra: str) -> RunningBot:
@@ -163,14 +155,6 @@ async def test_tools_are_listed_again_when_the_server_says_they_changed(
         await bot.close()
 
 
-def _confirm_button(fake_slack: FakeSlack) -> str | None:
-    for call in fake_slack.calls_to("chat.postMessage"):
-        for block in call.args.get("blocks") or []:
-            if block.get("block_id") == "tool_confirm":
-                return str(block["elements"][0]["value"])
-    return None
-
-
 async def _asked_to_cancel(
     make_settings: SettingsFactory,
     fake_slack: FakeSlack,
@@ -187,8 +171,8 @@ async def _asked_to_cancel(
         make_settings, fake_mcp.url, MCP_ALLOWED_TOOLS="crm.*", MCP_CONFIRM_TOOLS="crm.cancel_order"
     )
     ts = await _mention(bot, f"cancel order {order}")
-    await fake_slack.wait_until(lambda: _confirm_button(fake_slack) is not None, "a question")
-    return bot, ts, str(_confirm_button(fake_slack))
+    await fake_slack.wait_until(lambda: question_key(fake_slack) is not None, "a question")
+    return bot, ts, str(question_key(fake_slack))
 
 
 async def test_a_confirm_tool_waits_for_the_requesters_approval_and_ignores_others(

@@ -1,10 +1,12 @@
 """Tool rounds stored as turns: recorded once however often a takeover stores them, read back
-in order, part of later history, and never mistaken for the answer itself."""
+in order, part of later history, and never mistaken for the answer itself. Confirmation
+questions: decided once, by their requester only."""
 
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.store.confirmations_repo import APPROVED, DENIED, EXPIRED, ConfirmationRepository
 from bot.store.conversations_repo import (
     ConversationRepository,
     MessageRepository,
@@ -81,3 +83,22 @@ async def test_tool_rounds_are_history_for_the_next_turn_but_not_the_answer(
     )
     history = await messages.history_before(follow.message)
     assert [m.role for m in history] == ["user", "assistant", "tool", "assistant"]
+
+
+async def test_a_confirmation_is_decided_once_and_only_by_its_requester(
+    session: AsyncSession,
+) -> None:
+    repo = ConfirmationRepository(session)
+    await repo.add(key="k1", team_id="T1", user_id="U1")
+    assert await repo.decide("k1", "U2", APPROVED) is False  # someone else's click
+    assert await repo.decide("k1", "U1", DENIED) is True
+    assert await repo.decide("k1", "U1", APPROVED) is False  # decided already
+    assert await repo.close("k1") == DENIED
+    assert await repo.requester("k1") is None
+
+
+async def test_an_undecided_confirmation_closes_as_expired(session: AsyncSession) -> None:
+    repo = ConfirmationRepository(session)
+    await repo.add(key="k2", team_id="T1", user_id="U1")
+    assert await repo.close("k2") == EXPIRED
+    assert await repo.decide("k2", "U1", APPROVED) is False

@@ -17,17 +17,16 @@ async def handle_confirm_click(
     confirmations: Confirmations,
     prompts: SlackConfirmationPrompts,
 ) -> None:
-    await ack()
     action = (body.get("actions") or [{}])[0]
     confirmation_id = str(action.get("value") or "")
     user_id = str((body.get("user") or {}).get("id") or "")
     channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"
     )
-    requester = confirmations.requester(confirmation_id)
-    answer = confirmations.answer(
+    answer, requester = await confirmations.answer(
         confirmation_id, user_id, approved=action.get("action_id") == APPROVE_ACTION
     )
+    await ack()  # a click Slack saw acknowledged is a click recorded
     if answer is Answer.NOT_YOURS and channel_id:
         try:
             await prompts.not_yours(channel=str(channel_id), user_id=user_id, requester=requester)
