@@ -101,14 +101,15 @@ class ToolLoop:
         reply: StreamingReply,
         context: ToolContext | None,
     ) -> LoopResult:
-        transcript, rounds = await self._resume(turn, reply)
+        transcript, rounds = await self._resume(turn, model, reply)
         tools = self._toolbox.available(model) if context is not None else []
         tokens: int | None = None
         while True:
             offset = len(reply.text)
+            final = rounds >= self._max_rounds
             try:
                 done = await self._stream(
-                    [*messages, *transcript], model, reply, tools, final=rounds >= self._max_rounds
+                    [*messages, *transcript], model, reply, tools, final=final
                 )
             except ModelStatusError as exc:
                 if not tools or len(reply.text) > offset or not _refuses_tools(exc):
@@ -119,7 +120,7 @@ class ToolLoop:
                 continue
             if done.completion_tokens is not None:
                 tokens = (tokens or 0) + done.completion_tokens
-            if not done.calls or not tools:
+            if not done.calls or not tools or final:  # a server ignoring tool_choice stops too
                 return LoopResult(reply.text[offset:].lstrip("\n"), tokens)
             assert context is not None  # tools are offered only with a context
             rounds += 1
@@ -235,7 +236,9 @@ class ToolLoop:
             log.exception("tool %s failed", tool.title, extra={"reference_id": reference_id})
             return ToolOutput(f"The tool failed (reference {reference_id}).", ok=False)
 
-    async def _resume(self, turn: Message, reply: StreamingReply) -> tuple[list[ChatMessage], int]:
+    async def _resume(
+        self, turn: Message, model: str, reply: StreamingReply
+    ) -> tuple[list[ChatMessage], int]:
         """The rounds an earlier attempt stored; calls it left without a result are recorded
         as interrupted (never run again). The messages, and how many rounds there were."""
         async with self._sessions.begin() as session:
@@ -250,7 +253,7 @@ class ToolLoop:
                 if call.id not in results:
                     log.warning("tool call %s was interrupted; not running it again", call.name)
                     output = ToolOutput(INTERRUPTED_RESULT, ok=False)
-                    await self._store_result(turn, turn.model or "", number, index, call.id, output)
+                    await self._store_result(turn, model, number, index, call.id, output)
                     await reply.task(
                         TaskStep(f"tool-{call.id}", call.name, TaskState.ERROR, "interrupted")
                     )
