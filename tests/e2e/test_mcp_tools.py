@@ -155,6 +155,22 @@ async def test_tools_are_listed_again_when_the_server_says_they_changed(
         await bot.close()
 
 
+async def test_tools_are_listed_again_every_refresh_interval(
+    make_settings: SettingsFactory, fake_mcp: FakeMcpServer
+) -> None:
+    bot = await _bot_with_mcp(
+        make_settings, fake_mcp.url, MCP_ALLOWED_TOOLS="crm.*", MCP_REFRESH_SECONDS="0.2"
+    )
+    try:
+        _mcp(bot).listed.clear()
+        fake_mcp.add_tool("quiet", "shh")  # no change announced
+        async with asyncio.timeout(5):
+            await _mcp(bot).listed.wait()
+        assert "crm.quiet" in {t.title for t in _mcp(bot).tools}
+    finally:
+        await bot.close()
+
+
 async def _asked_to_cancel(
     make_settings: SettingsFactory,
     fake_slack: FakeSlack,

@@ -60,14 +60,18 @@ class FakeMcpServer(Served):
         self.calls.append((name, arguments))
         await self._arrivals.notify()
 
-    async def add_tool_and_announce(self, name: str, answer: str) -> None:
-        """A new tool appears; subscribers are told the list changed."""
+    def add_tool(self, name: str, answer: str) -> None:
+        """A new tool appears, quietly."""
 
         async def tool() -> str:
             await self._called(name, {})
             return answer
 
         self.server.add_tool(tool, name=name, description=f"Says {answer!r}.")
+
+    async def add_tool_and_announce(self, name: str, answer: str) -> None:
+        """A new tool appears; subscribers are told the list changed."""
+        self.add_tool(name, answer)
         await self._bus.publish(ToolsListChanged())
 
     async def wait_for_calls(
