@@ -7,6 +7,7 @@ from it (``python -m bot config-table``), so documentation and code cannot drift
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -180,6 +181,47 @@ def _suggested_prompts(name: str, value: str) -> tuple[tuple[str, str], ...]:
             name, f"Slack shows at most {MAX_SUGGESTED_PROMPTS} prompts, got {len(pairs)}"
         )
     return tuple(pairs)
+
+
+_MCP_NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
+_MCP_PATTERN = re.compile(r"([A-Za-z0-9_-]{1,32})\.(\*|[^\s,]+)")
+
+
+def _mcp_servers(name: str, value: str) -> tuple[tuple[str, str], ...]:
+    """``name=url,name2=url2`` → ((name, url), …)."""
+    servers: dict[str, str] = {}
+    for entry in filter(None, (e.strip() for e in value.split(","))):
+        server, sep, url = entry.partition("=")
+        if not sep or not _MCP_NAME.fullmatch(server.strip()):
+            raise ConfigError(
+                name, "must be name=url pairs separated by commas, e.g. crm=https://crm.example/mcp"
+            )
+        if server.strip() in servers:
+            raise ConfigError(name, f"names the server {server.strip()!r} twice")
+        servers[server.strip()] = _url(name, url.strip())
+    return tuple(servers.items())
+
+
+def _mcp_patterns(name: str, value: str) -> tuple[str, ...]:
+    patterns = tuple(filter(None, (p.strip() for p in value.split(","))))
+    for pattern in patterns:
+        if not _MCP_PATTERN.fullmatch(pattern):
+            raise ConfigError(
+                name, f"entries are server.tool or server.*, separated by commas; got {pattern!r}"
+            )
+    return patterns
+
+
+def _mcp_headers(name: str, value: str) -> tuple[tuple[str, str], ...]:
+    """``Header: value; Other: value`` → ((Header, value), …)."""
+    headers: list[tuple[str, str]] = []
+    for entry in filter(None, (e.strip() for e in value.split(";"))):
+        header, sep, content = entry.partition(":")
+        if not sep or not header.strip() or any(c.isspace() for c in header.strip()):
+            # The value is not echoed: it is usually a credential.
+            raise ConfigError(name, "must be 'Header: value' pairs separated by ';'")
+        headers.append((header.strip(), content.strip()))
+    return tuple(headers)
 
 
 _APP_PAGE = "your app's page at https://api.slack.com/apps"
@@ -470,6 +512,65 @@ VARIABLES: tuple[Variable, ...] = (
         "Prompts offered when someone opens the bot's Messages tab: up to 4 `title\\|message` "
         "pairs separated by `;` (a message may be an `/imagine …` picture request).",
     ),
+    Variable(
+        "MAX_TOOL_ROUNDS",
+        _positive_int,
+        "5",
+        "Rounds of tool calls one answer may make; the last round answers without tools.",
+    ),
+    Variable(
+        "OPENAI_REASONING_EFFORT",
+        _choice("low", "medium", "high"),
+        "",
+        "`low`, `medium` or `high`: sent as `reasoning_effort` to models that take it "
+        "(o-series, gpt-5 family). Unset: the model's default.",
+    ),
+    Variable(
+        "MCP_SERVERS",
+        _mcp_servers,
+        "",
+        "Remote MCP servers (streamable HTTP) as `name=url` pairs separated by commas. Headers "
+        "for server NAME come from `MCP_HEADERS_NAME` (`Header: value; Other: value`, e.g. "
+        "`Authorization: Bearer …`).",
+        unset=(),
+    ),
+    Variable(
+        "MCP_ALLOWED_TOOLS",
+        _mcp_patterns,
+        "",
+        "Which MCP tools the model may call: `server.tool` or `server.*`, separated by commas. "
+        "Unset: none.",
+        unset=(),
+    ),
+    Variable(
+        "MCP_CONFIRM_TOOLS",
+        _mcp_patterns,
+        "",
+        "MCP tools (`server.tool`, `server.*`) that run only after the requesting user clicks "
+        "Approve.",
+        unset=(),
+    ),
+    Variable(
+        "MCP_CALL_TIMEOUT_SECONDS", _positive_float, "30", "Seconds one MCP tool call may take."
+    ),
+    Variable(
+        "MCP_RESULT_MAX_CHARS",
+        _positive_int,
+        "8000",
+        "Characters of an MCP tool's result given to the model; the rest is cut with a note.",
+    ),
+    Variable(
+        "MCP_REFRESH_SECONDS",
+        _positive_float,
+        "300",
+        "How often MCP tool lists are fetched again (besides when a server says they changed).",
+    ),
+    Variable(
+        "TOOL_CONFIRM_TIMEOUT_SECONDS",
+        _positive_float,
+        "300",
+        "How long an Approve/Deny question waits for the requester; silence counts as Deny.",
+    ),
     Variable("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
     Variable("LOG_FORMAT", _choice("text", "json"), "text", "`text`, or `json` for containers."),
 )
@@ -523,8 +624,18 @@ class Settings:
     model_prices: Mapping[str, Price]
     retention_days: int
     suggested_prompts: tuple[tuple[str, str], ...]
+    max_tool_rounds: int
+    openai_reasoning_effort: str
+    mcp_servers: tuple[tuple[str, str], ...]
+    mcp_allowed_tools: tuple[str, ...]
+    mcp_confirm_tools: tuple[str, ...]
+    mcp_call_timeout_seconds: float
+    mcp_result_max_chars: int
+    mcp_refresh_seconds: float
+    tool_confirm_timeout_seconds: float
     log_level: str
     log_format: str
+    mcp_headers: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, repr=False)
 
     @property
     def socket_mode(self) -> bool:
@@ -551,7 +662,13 @@ class Settings:
                 raw = var.default
             parse = raw or var.parses_empty
             parsed[var.name.lower()] = var.parse(var.name, raw or "") if parse else var.unset
+        parsed["mcp_headers"] = {
+            server: _mcp_headers(f"MCP_HEADERS_{server.upper()}", raw)
+            for server, _url in parsed["mcp_servers"]
+            if (raw := values.get(f"MCP_HEADERS_{server.upper()}", "").strip())
+        }
         settings = cls(**parsed)
+        _check_mcp_patterns(settings)
         if not settings.socket_mode and not settings.slack_signing_secret:
             raise ConfigError(
                 "SLACK_SIGNING_SECRET",
@@ -565,6 +682,19 @@ class Settings:
                 "could never be held at once",
             )
         return settings
+
+
+def _check_mcp_patterns(settings: Settings) -> None:
+    names = {server for server, _url in settings.mcp_servers}
+    for variable, patterns in (
+        ("MCP_ALLOWED_TOOLS", settings.mcp_allowed_tools),
+        ("MCP_CONFIRM_TOOLS", settings.mcp_confirm_tools),
+    ):
+        for pattern in patterns:
+            if pattern.partition(".")[0] not in names:
+                raise ConfigError(
+                    variable, f"{pattern!r} names a server that MCP_SERVERS does not list"
+                )
 
 
 def config_table() -> str:

@@ -29,6 +29,7 @@ from bot.conversations.policy_checks import PolicyChecks
 from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
+from bot.conversations.tool_loop import ToolLoop
 from bot.conversations.vision import AttachmentLimits, ImageInputs
 from bot.conversations.windows import ModelWindows, server_identity
 from bot.home.content import HomeModels
@@ -51,6 +52,7 @@ from bot.slack_input.people import SlackPeople
 from bot.slack_input.roles import WorkspaceRoles
 from bot.slack_output.agent_surface import AgentSurface, SuggestedPrompt
 from bot.slack_output.announcements import ChannelAnnouncer
+from bot.slack_output.confirm_prompts import SlackConfirmationPrompts
 from bot.slack_output.files import SlackFiles
 from bot.slack_output.refusals import SlackRefusals
 from bot.slack_output.retire import ReplyRetirer
@@ -58,6 +60,11 @@ from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
 from bot.store.write_gate import INTAKE, WriteGate
+from bot.tools.confirm import Confirmations
+from bot.tools.image_tool import GenerateImageTool
+from bot.tools.mcp_patterns import ToolPatterns
+from bot.tools.mcp_tools import McpLimits, McpServerConfig, McpServerTools
+from bot.tools.toolbox import Toolbox
 from bot.usage.ledger import Clock, UsageLedger, utc_now
 from bot.usage.prices import PriceTable
 from bot.usage.summary import LedgerSummary
@@ -86,6 +93,9 @@ class Services:
     retention: RetentionPurge
     surface: AgentSurface
     home: AppHome
+    toolbox: Toolbox
+    confirmations: Confirmations
+    confirm_prompts: SlackConfirmationPrompts
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
@@ -103,6 +113,21 @@ def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
             AsyncRateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
+
+
+def build_toolbox(settings: Settings, images: ImageService) -> Toolbox:
+    limits = McpLimits(
+        allowed=ToolPatterns.of(settings.mcp_allowed_tools),
+        confirm=ToolPatterns.of(settings.mcp_confirm_tools),
+        call_timeout=settings.mcp_call_timeout_seconds,
+        max_result_chars=settings.mcp_result_max_chars,
+        refresh_seconds=settings.mcp_refresh_seconds,
+    )
+    servers = [
+        McpServerTools(McpServerConfig(name, url, dict(settings.mcp_headers.get(name, ()))), limits)
+        for name, url in settings.mcp_servers
+    ]
+    return Toolbox([GenerateImageTool(images, settings.openai_image_model)], servers)
 
 
 def build_openai_client(settings: Settings, metrics: Metrics) -> OpenAIClient:
@@ -242,11 +267,27 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             budgets=budgets,
             ledger=ledger,
         )
+        toolbox = build_toolbox(settings, images)
+        stack.push_async_callback(toolbox.aclose)
+        await toolbox.start()
+        confirm_prompts = SlackConfirmationPrompts(slack)
+        confirmations = Confirmations(
+            confirm_prompts, sessions, timeout=settings.tool_confirm_timeout_seconds
+        )
+        loop = ToolLoop(
+            openai=openai,
+            toolbox=toolbox,
+            sessions=sessions,
+            confirmations=confirmations,
+            count=prompts.count_answer,
+            max_rounds=settings.max_tool_rounds,
+            reasoning_effort=settings.openai_reasoning_effort or None,
+        )
         conversations = ConversationService(
             prompts=prompts,
             answers=AnswerRunner(
-                openai=openai,
                 prompts=prompts,
+                loop=loop,
                 windows=ModelWindows(
                     sessions,
                     server=server_identity(settings.openai_base_url),
@@ -314,4 +355,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
                 models=HomeModels(settings.openai_model, settings.openai_image_model),
                 usage=LedgerSummary(sessions, prices, clock),
             ),
+            toolbox=toolbox,
+            confirmations=confirmations,
+            confirm_prompts=confirm_prompts,
         )

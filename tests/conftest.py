@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.migrate import upgrade_to_head
 from bot.usage.ledger import Clock, utc_now
 from tests.fakes.bot_env import SIGNING_SECRET, bot_env
+from tests.fakes.mcp_server import FakeMcpServer
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import signed_headers
@@ -37,6 +38,12 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 async def fake_openai() -> AsyncIterator[FakeOpenAI]:
     async with FakeOpenAI() as openai:
         yield openai
+
+
+@pytest.fixture
+async def fake_mcp() -> AsyncIterator[FakeMcpServer]:
+    async with FakeMcpServer("crm") as server:
+        yield server
 
 
 def _postgres_database() -> Iterator[str]:

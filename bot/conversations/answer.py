@@ -3,7 +3,6 @@ reported as a value (what to store, and what went wrong if anything)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from dataclasses import dataclass
 from typing import Protocol
@@ -18,6 +17,7 @@ from bot.conversations.notices import (
 )
 from bot.conversations.progress import TaskState
 from bot.conversations.prompt import Prompt, PromptBuilder
+from bot.conversations.tool_loop import AnswerBound, ToolLoop
 from bot.conversations.windows import (
     MAX_COMPLETION_TOKENS,
     MAX_TOKENS,
@@ -34,11 +34,11 @@ from bot.errors import (
     ModelRateLimited,
     ModelStreamInterrupted,
 )
-from bot.openai_api.chat import ChatMessage, Usage
-from bot.openai_api.client import OpenAIClient
+from bot.openai_api.chat import Usage
 from bot.policy.decision import Refusal
 from bot.slack_output.streaming import StreamingReply
 from bot.store.models import TurnStatus
+from bot.tools.base import ToolContext
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +86,8 @@ MAX_REFITS = 2
 
 @dataclass(frozen=True, slots=True)
 class _Streamed:
+    text: str
+    """The last round's text: the answer as stored (earlier rounds' text is in their turns)."""
     usage: Usage | None
     finish_reason: str | None
 
@@ -101,24 +103,27 @@ class AnswerRunner:
     def __init__(
         self,
         *,
-        openai: OpenAIClient,
         prompts: PromptBuilder,
+        loop: ToolLoop,
         windows: ModelWindows,
         answer_check: AnswerCheck | None = None,
     ) -> None:
-        self._openai = openai
+        self._loop = loop
         self._prompts = prompts
         self._windows = windows
         self._check = answer_check if answer_check and answer_check.checks_output else None
 
-    async def run(self, prompt: Prompt, reply: StreamingReply) -> Outcome:
-        """Stream the answer into ``reply``. The model failing, or Slack refusing part of the
+    async def run(
+        self, prompt: Prompt, reply: StreamingReply, asker: ToolContext | None = None
+    ) -> Outcome:
+        """Stream the answer into ``reply``, running the tools the model calls on behalf of
+        ``asker`` (no tools without one). The model failing, or Slack refusing part of the
         answer, is an outcome; anything else is raised. An answer that must be checked first
         is held back until the model is done, then shown whole, or withheld."""
         sent = _Sent()
         try:
             sink = _HeldAnswer() if self._check is not None else reply
-            fitted, budget, streamed = await self._fitted_stream(prompt, sink, reply, sent)
+            fitted, budget, streamed = await self._fitted_stream(prompt, sink, reply, sent, asker)
             if self._check is not None:
                 refusal = await self._check.check_answer(sink.text)
                 if refusal is not None:
@@ -131,8 +136,8 @@ class AnswerRunner:
                         refusal=refusal,
                     )
                 await reply.append(sink.text)
-            answer = reply.text
-            if not answer:  # the model said nothing: say so, where its answer would have been
+            answer = streamed.text
+            if not reply.text:  # the model said nothing: say so, where its answer would have been
                 await reply.append(EMPTY_ANSWER_NOTICE)
             if streamed.finish_reason == "length":
                 await reply.append(f"\n\n{LENGTH_CUT_MARK}")
@@ -166,6 +171,7 @@ class AnswerRunner:
         reply: StreamingReply | _HeldAnswer,
         progress: StreamingReply,
         sent: _Sent,
+        asker: ToolContext | None,
     ) -> tuple[FittedPrompt, ContextBudget, _Streamed]:
         """Fit and stream with the answer bounded. When the server says the prompt does not
         fit, learn its window and count from the error and refit, at most ``MAX_REFITS``
@@ -180,9 +186,7 @@ class AnswerRunner:
             bound = budget.reserve_for_answer
             sent.tokens = fitted.prompt_tokens
             try:
-                streamed = await self._stream(
-                    fitted.messages, model, bound, limits, reply, progress
-                )
+                streamed = await self._stream(prompt, fitted, bound, limits, reply, progress, asker)
             except ModelParameterRejected as exc:
                 if exc.param != limits.answer_bound or exc.param == MAX_TOKENS or reply.text:
                     raise
@@ -214,15 +218,14 @@ class AnswerRunner:
 
     async def _stream(
         self,
-        messages: list[ChatMessage],
-        model: str,
+        prompt: Prompt,
+        fitted: FittedPrompt,
         bound: int,
         limits: ModelLimits,
         reply: StreamingReply | _HeldAnswer,
         progress: StreamingReply,
+        asker: ToolContext | None,
     ) -> _Streamed:
-        usage: Usage | None = None
-        finish_reason: str | None = None
         waited = False
 
         async def on_retry(error: ModelError, seconds: float) -> None:
@@ -234,29 +237,33 @@ class AnswerRunner:
                     RETRYING.at(TaskState.IN_PROGRESS, f"Trying again in {seconds:.0f}s")
                 )
 
-        stream = self._openai.stream_chat(
-            messages,
-            model=model,
+        async def on_output() -> None:
+            nonlocal waited
+            if waited:
+                waited = False
+                await progress.task(RETRYING.at(TaskState.COMPLETE))
+
+        bounded = AnswerBound(
             max_completion_tokens=bound if limits.answer_bound == MAX_COMPLETION_TOKENS else None,
             max_tokens=bound if limits.answer_bound == MAX_TOKENS else None,
-            on_retry=on_retry,
         )
         try:
-            async with contextlib.aclosing(stream) as deltas:
-                async for delta in deltas:
-                    if waited:
-                        waited = False
-                        await progress.task(RETRYING.at(TaskState.COMPLETE))
-                    if delta.text:
-                        await reply.append(delta.text)
-                    if delta.done:
-                        finish_reason = delta.finish_reason
-                    usage = delta.usage or usage
+            result = await self._loop.answer(
+                fitted.messages,
+                prompt.turn,
+                prompt.model,
+                reply,
+                progress,
+                asker,
+                bound=bounded,
+                on_retry=on_retry,
+                on_output=on_output,
+            )
         except ModelError:
             if waited:
                 await progress.task(RETRYING.at(TaskState.ERROR, "Still busy"))
             raise
-        return _Streamed(usage, finish_reason)
+        return _Streamed(result.text, result.usage, result.finish_reason)
 
 
 async def close_interrupted(reply: StreamingReply) -> None:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversations.progress import Progress, TaskState
 from bot.conversations.tokens import TokenCounter
+from bot.conversations.tool_turns import tool_turn_message
 from bot.conversations.values import IncomingMessage
 from bot.conversations.work_steps import CATCHING_UP
 from bot.errors import BotError, log_failure
@@ -51,7 +52,7 @@ def _as_chat(role: str, text: str, author_name: str | None) -> ChatMessage:
 
 def history_message(turn: Message) -> ChatMessage:
     """A stored turn as the model sees it; turns read during catch-up name their author."""
-    return _as_chat(turn.role, turn.text, turn.author_name)
+    return tool_turn_message(turn) or _as_chat(turn.role, turn.text, turn.author_name)
 
 
 def needs_catch_up(message: IncomingMessage) -> bool:

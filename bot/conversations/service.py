@@ -38,6 +38,7 @@ from bot.policy.budgets import Budgets
 from bot.slack_output.agent_surface import AgentSurface
 from bot.slack_output.streaming import SlackReplies, StreamingReply
 from bot.store.conversations_repo import MessageRepository
+from bot.tools.base import ToolContext
 from bot.usage.calls import Asker, CallKind, ModelCall
 from bot.usage.ledger import UsageLedger, UsageWriter
 
@@ -112,7 +113,7 @@ class ConversationService:
                     held = await self._answers.prompt_tokens(prompt)
                     attachments.enter_context(self._budgets.answering(asker, prompt.model, held))
                 started = time.monotonic()
-                outcome = await self._answers.run(prompt, reply)
+                outcome = await self._answers.run(prompt, reply, _tool_context(message))
                 if outcome.refusal is not None:
                     await self._policy.refuse(message, outcome.refusal)
                 call = _chat_call(asker, prompt, outcome, self._prompts)
@@ -283,6 +284,16 @@ def _store_answer(
             await usage(session)
 
     return store
+
+
+def _tool_context(message: IncomingMessage) -> ToolContext:
+    return ToolContext(
+        team_id=message.team_id,
+        enterprise_id=message.enterprise_id,
+        channel_id=message.channel_id,
+        thread_ts=message.thread_ts,
+        user_id=message.user_id,
+    )
 
 
 def _ref(work: Work) -> dict[str, str]:

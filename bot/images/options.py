@@ -12,13 +12,14 @@ and transparent backgrounds all rely on it).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from bot.errors import BotError
 from bot.images.help_text import or_list, usage_text
 from bot.images.models import ImageModelCapabilities, capabilities_for
 
-__all__ = ["ImagineHelp", "ImagineRequest", "ImagineUsageError", "parse_imagine"]
+__all__ = ["ImagineHelp", "ImagineRequest", "ImagineUsageError", "image_request", "parse_imagine"]
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,28 @@ def parse_imagine(
     return ImagineRequest(
         prompt=prompt,
         n=int(settings.pop("n", "1")),
+        size=settings.pop("size", None),
+        quality=settings.pop("quality", None),
+        extra=settings,
+    )
+
+
+def image_request(prompt: str, options: Mapping[str, str], model: str) -> ImagineRequest:
+    """One image from a prompt and named options (``size``, ``quality``, ``background``), as a
+    tool call gives them: the same checks as ``/imagine``; raises ``ImagineUsageError``."""
+    caps = capabilities_for(model)
+    prompt = prompt.strip()
+    if not prompt:
+        raise ImagineUsageError("The prompt is empty: describe the image")
+    _check_length(prompt, caps, None)
+    settings: dict[str, str] = {}
+    for name, value in options.items():
+        setting = _VALUE_OPTIONS.get(name)
+        if setting is None or setting == "n":
+            raise ImagineUsageError(f"Unknown option {name}")
+        settings[setting] = _validate(setting, _normalise(value), f"--{name}", caps)
+    return ImagineRequest(
+        prompt=prompt,
         size=settings.pop("size", None),
         quality=settings.pop("quality", None),
         extra=settings,

@@ -27,6 +27,7 @@ from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.images import GeneratedImage
 from bot.policy.budgets import Budgets
+from bot.policy.decision import Refusal
 from bot.policy.refusals import Asker as RefusalAsker
 from bot.policy.refusals import RefusalDesk
 from bot.policy.rules import Policies, PolicyRequest, RequestKind
@@ -78,9 +79,12 @@ class ImagineCommand:
 
 
 @dataclass(frozen=True)
-class _Delivery:
+class ImageDelivery:
+    """Where the images went, their Slack file ids, and the prompts the model revised."""
+
     channel_id: str
     file_ids: list[str]
+    revised_prompts: tuple[str, ...] = ()
 
 
 class ImageService:
@@ -146,11 +150,18 @@ class ImageService:
         await self._refusals.record(_asker(command), refusal)
         return refusal.notice
 
-    async def _refused(self, command: ImagineCommand) -> bool:
-        """The same rules as answers: who may ask, where, and (moderation) the prompt."""
+    async def refusal_for(self, command: ImagineCommand) -> Refusal | None:
+        """The same rules as answers: who may ask, where, (moderation) the prompt, and the
+        images budget; None when it may be drawn."""
         request = self._policy_request(command)
         refusal = await self._policies.access.check(request)
         refusal = refusal or await self._policies.content.check(request)
+        return refusal or await self._budgets.check_images(
+            _ledger_asker(command), command.request.n
+        )
+
+    async def _refused(self, command: ImagineCommand) -> bool:
+        refusal = await self.refusal_for(command)
         if refusal is not None:
             await self._refusals.refuse(_asker(command), refusal)
         return refusal is not None
@@ -173,29 +184,28 @@ class ImageService:
         *,
         reference_id: str | None = None,
     ) -> None:
-        """Generate and deliver, showing the drawing on ``progress`` as a step of work."""
+        """Generate and deliver for the person who asked, showing the drawing on ``progress``
+        as a step of work; a refusal or a failure is told to them."""
         if await self._refused(command):
             return
         reference_id = reference_id or new_reference_id()
+        try:
+            await self.generate(command, reference_id=reference_id, progress=progress)
+        except Exception as exc:
+            await self._tell(command, failure_notice(exc, reference_id), reference_id)
+
+    async def generate(
+        self, command: ImagineCommand, *, reference_id: str, progress: Progress | None = None
+    ) -> ImageDelivery:
+        """Record the request, generate, share the images (in ``command.thread_ts`` when set)
+        and record the outcome. What went wrong is logged, recorded and raised."""
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
-        asker = Asker(
-            team_id=command.team_id,
-            user_id=command.user_id,
-            channel_id=command.channel_id,
-            enterprise_id=command.enterprise_id,
-        )
         try:
-            refusal = await self._budgets.check_images(asker, request.n)
-            if refusal is not None:
-                log.info("image request over budget: %s", refusal.code, extra=extra)
-                await self._refusals.refuse(_asker(command), refusal)
-                return
             request_id = await self._record(command, reference_id)
-        except Exception as exc:  # the database is down: say so rather than fall silent
+        except Exception as exc:  # the database is down: the caller says so
             log_failure(log, "could not record the image request", exc, extra=extra)
-            await self._tell(command, failure_notice(exc, reference_id), reference_id)
-            return
+            raise
         if progress is not None:
             await progress.task(DRAWING.at(TaskState.IN_PROGRESS, request.prompt[:100]))
         try:
@@ -209,7 +219,7 @@ class ImageService:
             )
             await self._ledger.record(
                 ModelCall(
-                    asker,
+                    _ledger_asker(command),
                     CallKind.IMAGE,
                     self._model,
                     images=len(images),
@@ -225,8 +235,7 @@ class ImageService:
             await self._finish(command, request_id, status=status, error=describe_error(exc))
             if progress is not None:
                 await progress.task(DRAWING.at(TaskState.ERROR))
-            await self._tell(command, failure_notice(exc, reference_id), reference_id)
-            return
+            raise
         if progress is not None:
             await progress.task(DRAWING.at(TaskState.COMPLETE))
         log.info("image request delivered", extra=extra)
@@ -238,11 +247,15 @@ class ImageService:
             delivered_to=delivery.channel_id,
             file_ids=delivery.file_ids,
         )
+        return delivery
 
-    async def _deliver(self, command: ImagineCommand, images: list[GeneratedImage]) -> _Delivery:
+    async def _deliver(
+        self, command: ImagineCommand, images: list[GeneratedImage]
+    ) -> ImageDelivery:
         """Into the channel; where the bot cannot post, into the person's DM with a note."""
         files = _upload_files(command.request.prompt, images)
         comment = image_comment(command.user_id, command.request.prompt, images)
+        revised = tuple(i.revised_prompt for i in images if i.revised_prompt)
         try:
             file_ids = await self._files.upload(
                 channel=command.channel_id,
@@ -250,7 +263,7 @@ class ImageService:
                 initial_comment=comment,
                 thread_ts=command.thread_ts,
             )
-            return _Delivery(command.channel_id, file_ids)
+            return ImageDelivery(command.channel_id, file_ids, revised)
         except SlackDeliveryError as exc:
             if exc.error not in CHANNEL_UNREACHABLE:
                 raise
@@ -260,7 +273,7 @@ class ImageService:
         file_ids = await self._files.upload(
             channel=dm, files=files, initial_comment=f"{note}\n{comment}"
         )
-        return _Delivery(dm, file_ids)
+        return ImageDelivery(dm, file_ids, revised)
 
     async def _tell(self, command: ImagineCommand, text: str, reference_id: str) -> None:
         try:
@@ -311,6 +324,15 @@ class ImageService:
                 file_ids=file_ids or [],
                 error=error,
             )
+
+
+def _ledger_asker(command: ImagineCommand) -> Asker:
+    return Asker(
+        team_id=command.team_id,
+        user_id=command.user_id,
+        channel_id=command.channel_id,
+        enterprise_id=command.enterprise_id,
+    )
 
 
 def _asker(command: ImagineCommand) -> RefusalAsker:

@@ -15,4 +15,11 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     events.register_surfaces(app, services.home, services.tasks)
     ai_settings.register(app, services.channel_settings)
     commands.register(app, services.images)
-    actions.register(app, FeedbackService(services.sessions), services.replies, services.surface)
+    actions.register(
+        app,
+        FeedbackService(services.sessions),
+        services.replies,
+        services.surface,
+        services.confirmations,
+        services.confirm_prompts,
+    )

@@ -11,6 +11,8 @@ from .chat import (
     ImagePart,
     ImageURL,
     TextPart,
+    ToolCallPart,
+    ToolCallRequest,
     Usage,
 )
 from .client import OpenAIClient
@@ -31,6 +33,8 @@ __all__ = [
     "OpenAIClient",
     "RetryPolicy",
     "TextPart",
+    "ToolCallPart",
+    "ToolCallRequest",
     "Usage",
     "retry_after_seconds",
     "with_retries",

@@ -37,12 +37,29 @@ class ImagePart(TypedDict):
 ContentPart = TextPart | ImagePart
 
 
-class ChatMessage(TypedDict):
-    """One chat message, the same type for the domain (history, budget) and the wire."""
+class FunctionCall(TypedDict):
+    name: str
+    arguments: str  # JSON text, as the model wrote it
 
-    role: Literal["system", "developer", "user", "assistant"]
+
+class ToolCallPart(TypedDict):
+    """One call in an assistant message's ``tool_calls``."""
+
+    id: str
+    type: Literal["function"]
+    function: FunctionCall
+
+
+class ChatMessage(TypedDict):
+    """One chat message, the same type for the domain (history, budget) and the wire. An
+    assistant message may carry ``tool_calls``; a ``tool`` message answers one by
+    ``tool_call_id``."""
+
+    role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | list[ContentPart]
     name: NotRequired[str]
+    tool_calls: NotRequired[list[ToolCallPart]]
+    tool_call_id: NotRequired[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,14 +69,39 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallRequest:
+    """A tool call the model asked for, whole (its streamed fragments joined)."""
+
+    id: str
+    name: str
+    arguments: str
+
+    def part(self) -> ToolCallPart:
+        return {
+            "id": self.id,
+            "type": "function",
+            "function": {"name": self.name, "arguments": self.arguments},
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class ChatDelta:
-    """A piece of streamed text; the last delta of a stream has ``done`` set and carries the
-    ``finish_reason`` and, when the server reported it, the ``usage``."""
+    """A piece of streamed text or reasoning (``reasoning_content``/``reasoning``, which some
+    servers stream beside the answer); the last delta of a stream has ``done`` set and carries
+    the ``finish_reason``, the whole ``tool_calls`` and, when the server reported it, the
+    ``usage``. ``fragments`` holds a chunk's raw ``tool_calls`` pieces until they are joined."""
 
     text: str
     done: bool = False
     finish_reason: str | None = None
     usage: Usage | None = None
+    reasoning: str = ""
+    tool_calls: tuple[ToolCallRequest, ...] = ()
+    fragments: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def has_content(self) -> bool:
+        return bool(self.text or self.reasoning or self.fragments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +120,17 @@ def chat_body(
     temperature: float | None,
     extra: Mapping[str, Any] | None,
     max_tokens: int | None = None,
+    tools: Sequence[Mapping[str, Any]] = (),
+    reasoning_effort: str | None = None,
 ) -> dict[str, Any]:
     """A ``CreateChatCompletionRequest``; ``extra`` adds fields we do not model (it cannot
     override the ones we set). ``max_tokens`` is the deprecated bound, for servers that take
-    no ``max_completion_tokens``."""
+    no ``max_completion_tokens``; ``tools`` are ``{"type": "function", "function": {...}}``."""
     body: dict[str, Any] = {**(extra or {}), "model": model, "messages": list(messages)}
+    if tools:
+        body["tools"] = list(tools)
+    if reasoning_effort is not None:
+        body["reasoning_effort"] = reasoning_effort
     if max_completion_tokens is not None:
         body["max_completion_tokens"] = max_completion_tokens
     if max_tokens is not None:
@@ -121,13 +169,19 @@ async def stream_chat(
         try:
             async for delta in deltas:
                 tally.add(delta)
-                if delta.text:
-                    yield ChatDelta(delta.text)
+                if delta.text or delta.reasoning:
+                    yield ChatDelta(delta.text, reasoning=delta.reasoning)
         except ModelError as exc:
             raise ModelStreamInterrupted(
                 f"model stream broke after some text: {exc}", partial_text=tally.text()
             ) from exc
-        yield ChatDelta("", done=True, finish_reason=tally.finish_reason, usage=tally.usage)
+        yield ChatDelta(
+            "",
+            done=True,
+            finish_reason=tally.finish_reason,
+            usage=tally.usage,
+            tool_calls=tally.tool_calls(),
+        )
 
 
 @dataclass(slots=True)
@@ -155,7 +209,7 @@ async def _start(api: ApiConnection, body: dict[str, Any]) -> _Started:
         head: list[ChatDelta] = []
         async for delta in events:
             head.append(delta)
-            if delta.text:
+            if delta.has_content:  # past this point a retry could show or run things twice
                 return _Started(stack, head, events)
         return _Started(stack, head, None)
     except BaseException:
@@ -178,20 +232,48 @@ async def _deltas(events: AsyncIterator[str]) -> AsyncGenerator[ChatDelta, None]
 
 
 class _Tally:
-    """What a stream said so far: its text, how it finished and what it cost."""
+    """What a stream said so far: its text, its tool calls (joined from fragments by
+    ``index``: the first fragment of a call brings its id and name, later ones more of its
+    arguments), how it finished and what it cost."""
 
     def __init__(self) -> None:
         self._parts: list[str] = []
+        self._calls: dict[int, dict[str, str]] = {}
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
 
     def add(self, delta: ChatDelta) -> None:
         self._parts.append(delta.text)
+        for fragment in delta.fragments:
+            self._add_fragment(fragment)
         self.finish_reason = delta.finish_reason or self.finish_reason
         self.usage = delta.usage or self.usage
 
+    def _add_fragment(self, fragment: dict[str, Any]) -> None:
+        index = fragment.get("index")
+        call = self._calls.setdefault(
+            index if isinstance(index, int) else len(self._calls),
+            {"id": "", "name": "", "arguments": ""},
+        )
+        if isinstance(fragment.get("id"), str):
+            call["id"] = fragment["id"]
+        function = fragment.get("function")
+        if isinstance(function, dict):
+            if isinstance(function.get("name"), str):
+                call["name"] += function["name"]
+            if isinstance(function.get("arguments"), str):
+                call["arguments"] += function["arguments"]
+
     def text(self) -> str:
         return "".join(self._parts)
+
+    def tool_calls(self) -> tuple[ToolCallRequest, ...]:
+        calls = [self._calls[i] for i in sorted(self._calls)]
+        return tuple(
+            ToolCallRequest(c["id"] or f"call_{n}", c["name"], c["arguments"] or "{}")
+            for n, c in enumerate(calls)
+            if c["name"]
+        )
 
 
 def _parse_event(data: str) -> ChatDelta | None:
@@ -209,13 +291,21 @@ def _parse_event(data: str) -> ChatDelta | None:
         raise error_from_response(500, {}, data.encode())
     choices = chunk.get("choices") or []
     choice = choices[0] if choices and isinstance(choices[0], dict) else {}
-    delta = choice.get("delta") or {}
-    text = delta.get("content") if isinstance(delta, dict) else None
+    delta = choice.get("delta")
+    delta = delta if isinstance(delta, dict) else {}
+    text = delta.get("content")
+    # vLLM and DeepSeek-style servers say reasoning_content; llama.cpp and others reasoning.
+    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+    fragments = delta.get("tool_calls")
     reason = choice.get("finish_reason")
     return ChatDelta(
         text if isinstance(text, str) else "",
         finish_reason=reason if isinstance(reason, str) else None,
         usage=_usage(chunk),
+        reasoning=reasoning if isinstance(reasoning, str) else "",
+        fragments=tuple(f for f in fragments if isinstance(f, dict))
+        if isinstance(fragments, list)
+        else (),
     )
 
 

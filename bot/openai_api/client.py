@@ -63,10 +63,13 @@ class OpenAIClient:
         extra: Mapping[str, Any] | None = None,
         max_tokens: int | None = None,
         on_retry: RetryWait | None = None,
+        tools: Sequence[Mapping[str, Any]] = (),
+        reasoning_effort: str | None = None,
     ) -> AsyncGenerator[ChatDelta, None]:
-        """Text deltas as they arrive, then one ``done`` delta with finish reason and usage.
-        ``max_tokens`` is for servers that refuse (or ignore) ``max_completion_tokens``;
-        ``on_retry`` hears of each wait before the stream is tried again."""
+        """Text and reasoning deltas as they arrive, then one ``done`` delta with finish
+        reason, the tool calls asked for, and usage. ``max_tokens`` is for servers that refuse
+        (or ignore) ``max_completion_tokens``; ``on_retry`` hears of each wait before the
+        stream is tried again."""
         body = chat.chat_body(
             messages,
             model=model,
@@ -75,6 +78,8 @@ class OpenAIClient:
             temperature=temperature,
             extra=extra,
             max_tokens=max_tokens,
+            tools=tools,
+            reasoning_effort=reasoning_effort,
         )
         return chat.stream_chat(self._api, self._retry, body, on_retry)
 

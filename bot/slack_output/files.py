@@ -32,19 +32,19 @@ class SlackFiles:
         initial_comment: str,
         thread_ts: str | None = None,
     ) -> list[str]:
-        """Share ``files`` in ``channel`` (in the thread ``thread_ts`` if given) as one message
-        with ``initial_comment`` (the bot's
-        mrkdwn, anything foreign in it escaped by whoever built it); their ids. Titles are
-        plain text, typically the prompt: mentions in them are broken here."""
+        """Share ``files`` in ``channel`` (in the thread ``thread_ts``, when given) as one
+        message with ``initial_comment`` (the bot's mrkdwn, anything foreign in it escaped by
+        whoever built it); their ids. Titles are plain text, typically the prompt: mentions in
+        them are broken here."""
         with slack_errors_converted("files_upload_v2"):
             response = await self._client.files_upload_v2(
                 channel=channel,
+                thread_ts=thread_ts,
                 file_uploads=[
                     {"file": f.data, "filename": f.filename, "title": break_mentions(f.title)}
                     for f in files
                 ],
                 initial_comment=without_broadcasts(initial_comment),
-                thread_ts=thread_ts,
             )
         shared = response.get("files") or []
         return [str(f["id"]) for f in shared if isinstance(f, dict) and f.get("id")]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, select, tuple_, update
+from sqlalchemy import ColumnElement, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
@@ -234,6 +234,7 @@ class MessageRepository:
                 Message.reply_to_id == turn.id,
                 Message.team_id == turn.team_id,
                 Message.role == "assistant",
+                Message.tool_calls.is_(None),  # a tool round is not the answer
             )
         )
 
@@ -245,7 +246,7 @@ class MessageRepository:
                 Message.conversation_id == turn.conversation_id,
                 Message.team_id == turn.team_id,
                 Message.id < turn.id,
-                Message.text != "",
+                or_(Message.text != "", Message.tool_calls.is_not(None)),
             )
             .order_by(Message.id)
         )

@@ -105,7 +105,7 @@ class Message(_Timestamps, Base):
         ForeignKey("conversations.id", ondelete="CASCADE"), index=True
     )
     team_id: Mapped[str] = mapped_column(_SlackId)
-    role: Mapped[str] = mapped_column(String(16))  # system | user | assistant
+    role: Mapped[str] = mapped_column(String(16))  # system | user | assistant | tool
     text: Mapped[str] = mapped_column(Text)
     slack_user_id: Mapped[str | None] = mapped_column(_SlackId)
     author_name: Mapped[str | None] = mapped_column(String(255))
@@ -117,6 +117,10 @@ class Message(_Timestamps, Base):
     status: Mapped[str] = mapped_column(String(16), default=TurnStatus.COMPLETE)
     token_count: Mapped[int | None] = mapped_column(Integer)
     model: Mapped[str | None] = mapped_column(String(128))
+    # An assistant turn that called tools: JSON list of {id, name, arguments}, stored before
+    # any of them runs; each result is a "tool" turn naming its call, stored after it ran.
+    tool_calls: Mapped[str | None] = mapped_column(Text)
+    tool_call_id: Mapped[str | None] = mapped_column(String(64))
 
 
 class InboxItem(_Timestamps, Base):
@@ -289,3 +293,17 @@ class UsageRecord(Base):
     images: Mapped[int] = mapped_column(Integer, default=0)
     image_size: Mapped[str | None] = mapped_column(String(32))
     image_quality: Mapped[str | None] = mapped_column(String(16))
+
+
+class ToolConfirmation(_Timestamps, Base):
+    """An Approve / Deny question about one tool call. Kept in the database so a click that
+    reaches any replica decides it, and only once (``decision`` goes from NULL exactly once)."""
+
+    __tablename__ = "tool_confirmations"
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    # The id in the buttons' value: random, so a click cannot guess another question.
+    key: Mapped[str] = mapped_column(String(32), unique=True)
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    user_id: Mapped[str] = mapped_column(_SlackId)  # the requester: only their click counts
+    decision: Mapped[str | None] = mapped_column(String(16))  # approved | denied

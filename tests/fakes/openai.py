@@ -48,6 +48,25 @@ class Reply:
     ttft_s: float = 0.0
     usage: bool = True
     """False: like servers that ignore ``stream_options``, the stream reports no usage."""
+    reasoning: str = ""
+    """Streamed before the text in ``reasoning_field`` deltas, as vLLM or DeepSeek do."""
+    reasoning_field: str = "reasoning_content"
+
+
+@dataclass
+class ToolCall:
+    name: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+
+
+@dataclass
+class ToolCalls:
+    """A streamed turn that calls tools (``finish_reason: "tool_calls"``), after ``text``."""
+
+    calls: list[ToolCall]
+    text: str = ""
+    chunk_chars: int = 6
 
 
 @dataclass
@@ -100,7 +119,7 @@ class Hold:
     released: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
 
-ChatBehaviour = Reply | Error | RateLimit | Stall | Cut | Hold
+ChatBehaviour = Reply | ToolCalls | Error | RateLimit | Stall | Cut | Hold
 ImageBehaviour = ImageReply | Error | RateLimit | Hold
 ModerationBehaviour = Error | RateLimit
 
@@ -131,6 +150,8 @@ class FakeOpenAI(Served):
         self._ids = itertools.count(1)
         self._arrivals = Arrivals()
         self._stopping = asyncio.Event()
+        self.refuse_tools = False
+        """Answer requests with ``tools`` as a vLLM started without tool support does."""
         # Requests with images are large: aiohttp would refuse anything over 1 MiB.
         app = web.Application(client_max_size=_MAX_REQUEST_BYTES)
         app.router.add_route("*", "/{tail:.*}", self._dispatch)
@@ -243,6 +264,13 @@ class FakeOpenAI(Served):
         invalid = wire.validate_chat(body) or self.server.refuse(body)
         if invalid is not None:
             return invalid
+        if self.refuse_tools and body.get("tools"):
+            return wire.error_response(
+                400,
+                '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser '
+                "to be set",
+                type_="BadRequestError",
+            )
         proceed, behaviour = await self._take(self._chat_script)
         if not proceed:
             return _abort(request)
@@ -251,9 +279,28 @@ class FakeOpenAI(Served):
             behaviour = Reply(f"Echo: {wire.text_of(users[-1].get('content') if users else '')}")
         if isinstance(behaviour, Error | RateLimit):
             return _scripted_error(behaviour)
+        if isinstance(behaviour, ToolCalls):
+            return await self._call_tools(request, body, behaviour)
         if not isinstance(behaviour, Reply | Stall | Cut):
             raise TypeError(f"{behaviour!r} is not a chat behaviour")
         return await self._answer_chat(request, body, behaviour, recorded)
+
+    async def _call_tools(
+        self, request: web.Request, body: dict[str, Any], behaviour: ToolCalls
+    ) -> web.StreamResponse:
+        offered = {t["function"]["name"] for t in body.get("tools") or []}
+        if body.get("tool_choice") == "none" or not offered:
+            raise AssertionError("a tool call was scripted for a request that offers no tools")
+        calls = [
+            (c.id or f"call_fake{next(self._ids)}", c.name, json.dumps(c.arguments))
+            for c in behaviour.calls
+        ]
+        stream = wire.ChatStream(f"chatcmpl-fake{next(self._ids)}", body)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
+        await response.prepare(request)
+        for event in stream.tool_call_events(behaviour.text, calls, behaviour.chunk_chars):
+            await response.write(event)
+        return response
 
     async def _take(
         self, script: deque[ChatBehaviour] | deque[ImageBehaviour]
@@ -296,11 +343,15 @@ class FakeOpenAI(Served):
         stream = wire.ChatStream(
             completion_id, body, finish_reason=finish_reason, usage=usage, send_usage=reply.usage
         )
+        events = stream.events(text, reply.chunk_chars, finished=finished)
+        if reply.reasoning:
+            thinking = stream.reasoning_events(
+                reply.reasoning, reply.chunk_chars, reply.reasoning_field
+            )
+            events = [events[0], *thinking, *events[1:]]
         try:
             # The role chunk comes first; the one after it carries the first text.
-            for index, event in enumerate(
-                stream.events(text, reply.chunk_chars, finished=finished)
-            ):
+            for index, event in enumerate(events):
                 await response.write(event)
                 if index == 1:
                     recorded.first_token_at = time.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from typing import Any
 
@@ -35,6 +36,8 @@ _IMAGE_CATEGORIES = frozenset(
         "violence/graphic",
     }
 )
+_FUNCTION_NAME = re.compile(r"[a-zA-Z0-9_-]{1,64}")
+_REASONING_MODELS = re.compile(r"(o\d|gpt-5)")
 
 
 def error_response(
@@ -93,6 +96,71 @@ def validate_chat(body: dict[str, Any]) -> web.Response | None:
             "Invalid 'messages': empty array. Expected an array with minimum length 1.",
             param="messages",
             code="empty_array",
+        )
+    return _validate_tools(body) or _validate_tool_messages(messages) or _validate_reasoning(body)
+
+
+def _validate_tools(body: dict[str, Any]) -> web.Response | None:
+    for index, tool in enumerate(body.get("tools") or []):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        name = function.get("name") if isinstance(function, dict) else None
+        if tool.get("type") != "function" or not isinstance(name, str):
+            return error_response(
+                400,
+                f"Missing required parameter: 'tools[{index}].function'.",
+                param=f"tools[{index}].function",
+                code="missing_required_parameter",
+            )
+        if not _FUNCTION_NAME.fullmatch(name):
+            return error_response(
+                400,
+                f"Invalid 'tools[{index}].function.name': string does not match pattern. "
+                "Expected a string that matches the pattern '^[a-zA-Z0-9_-]+$'.",
+                param=f"tools[{index}].function.name",
+                code="invalid_value",
+            )
+    return None
+
+
+def _validate_tool_messages(messages: list[dict[str, Any]]) -> web.Response | None:
+    """OpenAI's rule: every assistant tool call is answered by a ``tool`` message right after
+    it, and a ``tool`` message answers a call of the assistant message before it."""
+    waiting: list[str] = []
+    for index, message in enumerate(messages):
+        role = message.get("role")
+        if role == "tool":
+            if message.get("tool_call_id") not in waiting:
+                return error_response(
+                    400,
+                    "Invalid parameter: messages with role 'tool' must be a response to a "
+                    "preceeding message with 'tool_calls'.",
+                    param=f"messages.[{index}].role",
+                )
+            waiting.remove(message["tool_call_id"])
+            continue
+        if waiting:
+            return _unanswered(index - 1, waiting)
+        waiting = [c.get("id") for c in message.get("tool_calls") or [] if isinstance(c, dict)]
+    return _unanswered(len(messages) - 1, waiting) if waiting else None
+
+
+def _unanswered(index: int, waiting: list[str]) -> web.Response:
+    return error_response(
+        400,
+        "An assistant message with 'tool_calls' must be followed by tool messages responding "
+        "to each 'tool_call_id'. The following tool_call_ids did not have response messages: "
+        + ", ".join(waiting),
+        param=f"messages.[{index}].role",
+    )
+
+
+def _validate_reasoning(body: dict[str, Any]) -> web.Response | None:
+    if "reasoning_effort" in body and not _REASONING_MODELS.match(str(body["model"])):
+        return error_response(
+            400,
+            "Unsupported parameter: 'reasoning_effort' is not supported with this model.",
+            param="reasoning_effort",
+            code="unsupported_parameter",
         )
     return None
 
@@ -197,6 +265,40 @@ class ChatStream:
         events.append(self._chunk(deltas[-1], self._finish_reason))
         if self._include_usage:
             usage = self._usage or completion_usage(self._messages, text)
+            events.append(_sse({**self._base, "choices": [], "usage": usage}))
+        return [*events, b"data: [DONE]\n\n"]
+
+    def reasoning_events(self, reasoning: str, chunk_chars: int, field: str) -> list[bytes]:
+        """Reasoning text as servers like vLLM stream it, in ``field`` beside the content."""
+        size = max(1, chunk_chars)
+        return [
+            self._chunk({field: reasoning[i : i + size]}, None)
+            for i in range(0, len(reasoning), size)
+        ]
+
+    def tool_call_events(
+        self, text: str, calls: list[tuple[str, str, str]], chunk_chars: int
+    ) -> list[bytes]:
+        """A turn that calls tools, framed as OpenAI does: the role chunk, any text, then per
+        call a chunk with its ``index``, ``id``, ``type`` and ``name`` (empty arguments) and
+        chunks with more of its ``arguments``; the last chunk says ``tool_calls``."""
+        size = max(1, chunk_chars)
+        deltas: list[dict[str, Any]] = [{"role": "assistant", "content": text or None}]
+        for index, (call_id, name, arguments) in enumerate(calls):
+            head = {"index": index, "id": call_id, "type": "function"}
+            deltas.append({"tool_calls": [{**head, "function": {"name": name, "arguments": ""}}]})
+            deltas += [
+                {
+                    "tool_calls": [
+                        {"index": index, "function": {"arguments": arguments[i : i + size]}}
+                    ]
+                }
+                for i in range(0, len(arguments), size)
+            ]
+        events = [self._chunk(delta, None) for delta in deltas]
+        events.append(self._chunk({}, "tool_calls"))
+        if self._include_usage:
+            usage = completion_usage(self._messages, text + json.dumps(calls))
             events.append(_sse({**self._base, "choices": [], "usage": usage}))
         return [*events, b"data: [DONE]\n\n"]
 

@@ -4,15 +4,18 @@ small helpers for asking the bot, and the database behind it, what happened."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.migrate import upgrade_to_head
-from bot.store.models import InboxItem, Message
+from bot.store.models import Base, InboxItem, Message
 from tests.conftest import POSTGRES_URL, RunningBot, _postgres_database
 from tests.db_reads import reading, stored
 from tests.fakes.slack_requests import event_body, mention_event, new_ts
+
+RowT = TypeVar("RowT", bound=Base)
 
 
 @pytest.fixture
