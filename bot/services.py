@@ -29,7 +29,15 @@ from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.vision import AttachmentLimits, ImageInputs
 from bot.images.service import ImageService
-from bot.inbox import Inbox
+from bot.inbox import Handler, Inbox
+from bot.installations import (
+    Installations,
+    TeamTokenWebClient,
+    Uninstalls,
+    build_installations,
+    token_in_use,
+)
+from bot.installations.serving import serving_its_team
 from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
@@ -58,15 +66,20 @@ class Services:
     images: ImageService
     edits: TurnEdits
     channel_settings: ChannelSettingsService
+    uninstalls: Uninstalls
+    installations: Installations | None = None
+    """OAuth mode only (``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``)."""
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
     """One client with one connection pool (call inside the event loop; close its session).
 
     No retry on Slack 5xx: Slack may have done what a postMessage or appendStream asked before
-    failing, and a retry would then double a reply or a chunk. Rate limits are retried as asked."""
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
+    failing, and a retry would then double a reply or a chunk. Rate limits are retried as asked.
+
+    In OAuth mode it has no token of its own: each call carries the served team's."""
+    return TeamTokenWebClient(
+        token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         session=aiohttp.ClientSession(),
         retry_handlers=[
@@ -108,7 +121,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         stack.push_async_callback(slack.session.close)
         openai = build_openai_client(settings, metrics)
         stack.push_async_callback(openai.aclose)
-        downloads = SlackFileDownloader(settings.slack_bot_token, settings.slack_api_url)
+        installations = (
+            build_installations(settings, sessions, engine, slack) if settings.oauth else None
+        )
+        downloads = SlackFileDownloader(
+            token_in_use(settings.slack_bot_token or None), settings.slack_api_url
+        )
         stack.push_async_callback(downloads.aclose)
         tasks = BackgroundTasks()
         replies = SlackReplies(slack, tasks=tasks)
@@ -140,9 +158,12 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             locks=thread_locks_for(engine),
             metrics=metrics,
         )
+        handle_message: Handler = conversations.handle
+        if installations is not None:
+            handle_message = serving_its_team(handle_message, installations.authorizer)
         inbox = Inbox(
             sessions,
-            {MESSAGE_KIND: conversations.handle},
+            {MESSAGE_KIND: handle_message},
             admitters={MESSAGE_KIND: admit_messages},
             intake_sessions=intake_sessions,
             lease_seconds=settings.inbox_lease_seconds,
@@ -178,4 +199,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
             ),
+            uninstalls=Uninstalls(
+                sessions,
+                installations.authorizer if installations else None,
+                purge=settings.purge_on_uninstall,
+            ),
+            installations=installations,
         )

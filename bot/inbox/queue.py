@@ -127,6 +127,8 @@ class Inbox:
             new_reference_id(),
             (),
             self,
+            team_id=delivery.team_id,
+            enterprise_id=delivery.enterprise_id,
         )
         self._spawn(work)
         return True
@@ -300,6 +302,8 @@ class Inbox:
             new_reference_id(),
             tuple((item.reply_ts or "").split()),
             self,
+            team_id=item.team_id,
+            enterprise_id=item.enterprise_id,
         )
 
     async def start(self, sweep_interval: float | None = None) -> None:
