@@ -1,4 +1,5 @@
-"""Command line: ``python -m bot run | migrate | check | config-table``."""
+"""Command line: ``python -m bot run | migrate | check | config-table | gen-key |
+installations``."""
 
 from __future__ import annotations
 
@@ -52,9 +53,23 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("check", help="validate configuration and reach the services")
     commands.add_parser("config-table", help="print the configuration table for the README")
+    commands.add_parser("gen-key", help="print a new ENCRYPTION_KEY (a Fernet key)")
+    listing = commands.add_parser(
+        "installations", help="list the workspaces and orgs the app is installed in (OAuth mode)"
+    )
+    listing.add_argument(
+        "--reencrypt",
+        action="store_true",
+        help="re-encrypt every stored token with the first ENCRYPTION_KEY (after a rotation)",
+    )
     args = parser.parse_args(argv)
     if args.command == "config-table":
         print(config_table())
+        return 0
+    if args.command == "gen-key":
+        from bot.installations import generate_key
+
+        print(generate_key())
         return 0
     try:
         settings = _load_settings()
@@ -66,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_checks(settings))
     upgrade_to_head(settings.database_url)
+    if args.command == "installations":
+        from bot.installations.cli import run_installations
+
+        return asyncio.run(run_installations(settings, reencrypt_tokens=args.reencrypt))
     if args.command == "run":
         try:
             with contextlib.suppress(KeyboardInterrupt):

@@ -8,7 +8,7 @@ team's token. Bolt's side (install pages, authorize) is wired in ``bot.listeners
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -56,6 +56,8 @@ class Installations:
     states: DatabaseOAuthStateStore
     authorizer: TeamAuthorizer
     oauth_client: AsyncWebClient
+    client_id: str
+    client_secret: str = field(repr=False)
 
 
 def build_installations(
@@ -76,4 +78,6 @@ def build_installations(
         states=DatabaseOAuthStateStore(sessions),
         authorizer=TeamAuthorizer(sessions, engine, cipher, refresher),
         oauth_client=oauth_client,
+        client_id=settings.slack_client_id,
+        client_secret=settings.slack_client_secret,
     )
