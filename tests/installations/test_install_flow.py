@@ -35,9 +35,9 @@ async def test_install_page_links_to_slack_with_our_scopes_and_a_state(
     oauth_bot: RunningBot, fake_slack: FakeSlack
 ) -> None:
     attempt = await install(oauth_bot, fake_slack, ACME)
-    authorize = [
+    authorize = next(
         line for line in attempt.install_page.text.split('"') if "oauth/v2/authorize" in line
-    ][0]
+    )
     query = parse_qs(urlsplit(authorize.replace("&amp;", "&")).query)
     assert query["client_id"] == [CLIENT_ID]
     assert "chat:write" in query["scope"][0].split(",")
