@@ -21,6 +21,7 @@ from tests.fakes.loopback import Arrivals, LoopbackServer, Served
 from tests.fakes.slack_content import FakeMessage, SlackError, ts_order
 from tests.fakes.slack_files import FakeUpload
 from tests.fakes.slack_oauth import FakeOAuth, Workspace
+from tests.fakes.slack_socket import SocketModeServer
 from tests.fakes.slack_workspace import Identity, SlackWorkspace
 
 __all__ = ["FakeMessage", "FakeSlack", "FakeUpload", "SlackCall", "Workspace"]
@@ -83,6 +84,8 @@ class FakeSlack(Served):
         app.router.add_get("/files-pri/{team_file}/{name}", self._download)
         app.router.add_get("/signin", self._signin_page)
         app.router.add_get("/oauth/v2/authorize", self._authorize_page)
+        self.socket = SocketModeServer()
+        self.socket.add_routes(app)
         self._server = LoopbackServer(app)
 
     async def start(self) -> None:
@@ -91,6 +94,7 @@ class FakeSlack(Served):
         self.api_url = f"{root}/api/"
 
     async def stop(self) -> None:
+        await self.socket.close()
         await self._server.stop()
 
     def calls_to(self, method: str) -> list[SlackCall]:
@@ -183,6 +187,9 @@ class FakeSlack(Served):
         token = args.pop("token", None) or _bearer(request)
         if method == "oauth.v2.access":
             response = self._oauth_access(args, request.headers.get("Authorization"))
+        elif method == "apps.connections.open":
+            root = self._workspace.files.root_url
+            response = _slack_json(self.socket.connections_open(token, root))
         else:
             response = self._answer(method, token, args)
         self.calls.append(SlackCall(method, args, dict(request.headers), token))
