@@ -78,7 +78,7 @@ class SlackTokenRefresher:
 
 @dataclass
 class _Cached:
-    access: TeamAccess | None
+    access: TeamAccess
     until: float
 
 
@@ -103,23 +103,31 @@ class TeamAuthorizer:
         self._refreshing: dict[InstallationKey, asyncio.Lock] = {}
 
     async def access(
-        self, enterprise_id: str | None, team_id: str | None, *, org_wide: bool = False
+        self,
+        enterprise_id: str | None,
+        team_id: str | None,
+        *,
+        org_wide: bool = False,
+        refresh: bool = True,
     ) -> TeamAccess | None:
         """The access that serves this workspace (its own install, else its org's), or None
-        when the app is not installed there (or its token could not be renewed in time)."""
+        when the app is not installed there (or its token could not be renewed in time).
+        ``refresh=False``: as stored, for who needs the bot's identity and not its token."""
         query = (enterprise_id or "", team_id or "", org_wide)
         cached = self._cache.get(query)
-        if (
-            cached is not None
-            and cached.until > self._monotonic()
-            and (cached.access is None or not self._expiring(cached.access))
-        ):
+        fresh = cached is not None and cached.until > self._monotonic()
+        if cached is not None and fresh and not (refresh and self._expiring(cached.access)):
             return cached.access
         async with read_only_session(self._sessions) as session:
             row = await InstallationRepository(session).serving(*query[:2], org_wide=org_wide)
             access = None if row is None else self._decoded(row)
-        if access is not None and self._expiring(access):
-            access = await self._refresh(access)
+        if access is None:
+            return None  # not cached: an install may come any moment
+        if refresh and self._expiring(access):
+            refreshed = await self._refresh(access)
+            if refreshed is None:
+                return None
+            access = refreshed
         self._cache[query] = _Cached(access, self._monotonic() + CACHE_SECONDS)
         return access
 

@@ -7,6 +7,8 @@ decrypts, so a key is rotated by putting a new one first and keeping the old one
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
@@ -41,18 +43,17 @@ class TokenCipher:
         return self._fernet.encrypt(token.encode()).decode()
 
     def decrypt(self, stored: str | None) -> str | None:
-        if stored is None:
-            return None
-        try:
-            return self._fernet.decrypt(stored.encode()).decode()
-        except InvalidToken:
-            raise UndecryptableToken("encrypted with a key that ENCRYPTION_KEY lacks") from None
+        return self._opened(stored, self._fernet.decrypt)
 
     def rotate(self, stored: str | None) -> str | None:
         """The same token encrypted with the first key (unchanged plaintext)."""
+        return self._opened(stored, self._fernet.rotate)
+
+    @staticmethod
+    def _opened(stored: str | None, open_with: Callable[[bytes], bytes]) -> str | None:
         if stored is None:
             return None
         try:
-            return self._fernet.rotate(stored.encode()).decode()
+            return open_with(stored.encode()).decode()
         except InvalidToken:
             raise UndecryptableToken("encrypted with a key that ENCRYPTION_KEY lacks") from None

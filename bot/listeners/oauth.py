@@ -84,6 +84,7 @@ def bot_user_of(authorizer: TeamAuthorizer) -> Callable[[Mapping[str, Any]], Awa
             first.get("enterprise_id") or body.get("enterprise_id"),
             first.get("team_id") or body.get("team_id"),
             org_wide=bool(first.get("is_enterprise_install", body.get("is_enterprise_install"))),
+            refresh=False,  # the acknowledgement never waits for Slack; the worker refreshes
         )
         if access is None:
             log.info("delivery from a workspace without installation ignored")

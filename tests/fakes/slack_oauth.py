@@ -122,18 +122,7 @@ class FakeOAuth:
             raise SlackError("bad_redirect_uri")
         self._used_codes.add(code)
         w = grant.workspace
-        body: dict[str, Any] = {
-            "app_id": "A0001",
-            "authed_user": {"id": w.installer},
-            "scope": grant.scope,
-            "token_type": "bot",
-            "bot_user_id": w.bot_user_id,
-            "team": None if w.org_wide else {"id": w.team_id, "name": w.team_name},
-            "enterprise": (
-                {"id": w.enterprise_id, "name": w.enterprise_name} if w.enterprise_id else None
-            ),
-            "is_enterprise_install": w.org_wide,
-        }
+        body = _installed(w, grant.scope) | {"authed_user": {"id": w.installer}}
         return body | self._issue(w, w.expires_in)
 
     def _refresh(self, refresh_token: str) -> dict[str, Any]:
@@ -141,18 +130,7 @@ class FakeOAuth:
         if w is None:
             raise SlackError("invalid_refresh_token")
         self.refreshes.append(w.team_id or w.enterprise_id or "")
-        body: dict[str, Any] = {
-            "app_id": "A0001",
-            "token_type": "bot",
-            "scope": "",
-            "bot_user_id": w.bot_user_id,
-            "team": None if w.org_wide else {"id": w.team_id, "name": w.team_name},
-            "enterprise": (
-                {"id": w.enterprise_id, "name": w.enterprise_name} if w.enterprise_id else None
-            ),
-            "is_enterprise_install": w.org_wide,
-        }
-        return body | self._issue(w, ROTATED_LIFETIME)
+        return _installed(w, "") | self._issue(w, ROTATED_LIFETIME)
 
     def _issue(self, w: Workspace, expires_in: int | None) -> dict[str, Any]:
         serial = next(self._serial)
@@ -173,6 +151,21 @@ class FakeOAuth:
         refresh_token = f"xoxe-1-{secrets.token_hex(16)}"
         self._refresh_tokens[refresh_token] = w
         return {"access_token": token, "expires_in": expires_in, "refresh_token": refresh_token}
+
+
+def _installed(w: Workspace, scope: str) -> dict[str, Any]:
+    """What both grants answer about the installation (an org-wide one has no team)."""
+    return {
+        "app_id": "A0001",
+        "scope": scope,
+        "token_type": "bot",
+        "bot_user_id": w.bot_user_id,
+        "team": None if w.org_wide else {"id": w.team_id, "name": w.team_name},
+        "enterprise": (
+            {"id": w.enterprise_id, "name": w.enterprise_name} if w.enterprise_id else None
+        ),
+        "is_enterprise_install": w.org_wide,
+    }
 
 
 def _client_credentials(args: dict[str, Any], authorization: str | None) -> tuple[str, str]:
