@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -45,8 +47,14 @@ async def test_install_page_links_to_slack_with_our_scopes_and_a_state(
 
 
 async def test_full_install_stores_the_tokens_encrypted(
-    oauth_bot: RunningBot, fake_slack: FakeSlack, sqlite_url: str
+    oauth_bot: RunningBot,
+    fake_slack: FakeSlack,
+    sqlite_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    # INFO as in production (bot.logging_setup keeps Slack's SDK, which logs response
+    # bodies at DEBUG, at WARNING whatever LOG_LEVEL says).
+    caplog.set_level(logging.INFO)
     attempt = await install(oauth_bot, fake_slack, ACME)
 
     assert attempt.done.status_code == 200
@@ -59,6 +67,7 @@ async def test_full_install_stores_the_tokens_encrypted(
     [token] = fake_slack.oauth.tokens
     assert row.bot_token is not None and token not in row.bot_token
     assert token.encode() not in _database_bytes(sqlite_url)
+    assert token not in caplog.text and "installed" in caplog.text
     # What is stored opens with the key, and only with it.
     assert TokenCipher.from_setting(ENCRYPTION_KEY).decrypt(row.bot_token) == token
 
