@@ -42,7 +42,7 @@ class Uninstalls:
         log.info(
             "app uninstalled: installation %s, %d unanswered deliveries dropped, "
             "%d conversations purged",
-            "removed" if removed else "not found",
+            "removed" if removed else "(none stored)",
             dropped,
             purged,
             extra={"enterprise_id": key[0], "team_id": key[1]},

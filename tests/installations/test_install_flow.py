@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.installations import DatabaseInstallationStore, TokenCipher
@@ -132,3 +133,22 @@ async def test_a_refused_install_at_slack_shows_a_page_not_an_error(
     )
     assert response.status_code == 200
     assert "Traceback" not in response.text and "/slack/install" in response.text
+
+
+async def test_a_failure_while_saving_shows_a_reference_not_the_error(
+    oauth_bot: RunningBot,
+    fake_slack: FakeSlack,
+    sqlite_url: str,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    broken = create_async_engine(sqlite_url)
+    async with broken.begin() as connection:
+        await connection.execute(text("DROP TABLE installations"))
+    await broken.dispose()
+
+    attempt = await install(oauth_bot, fake_slack, ACME)
+
+    assert attempt.done.status_code == 500
+    [reference] = re.findall(r"ref-[0-9a-f]+", attempt.done.text)
+    assert "Traceback" not in attempt.done.text and "installations" not in attempt.done.text
+    assert any(getattr(r, "reference_id", None) == reference for r in caplog.records)

@@ -163,3 +163,16 @@ async def test_concurrent_events_with_an_expiring_token_refresh_it_once(
     assert len(streamed) == 1 and first_token not in streamed
     # The first token served only the install's own auth.test: every answer had the new one.
     assert {c.method for c in fake_slack.calls if c.token == first_token} == {"auth.test"}
+
+
+async def test_single_workspace_mode_is_as_before(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    """SLACK_BOT_TOKEN: no install pages, no stored installations, the one token answers."""
+    assert (await bot.http.get("/slack/install")).status_code == 404
+    assert bot.server.services.installations is None
+    fake_openai.script_chat(Reply("Same as ever."))
+    response = await bot.post(event_body(message_event("<@U0BOT> hi", type="app_mention")))
+    assert response.status_code == 200
+    await fake_slack.wait_for_calls("chat.stopStream", 1)
+    assert {c.token for c in fake_slack.calls if c.method.startswith("chat.")} == {fake_slack.token}
