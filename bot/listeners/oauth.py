@@ -20,6 +20,7 @@ from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from bot.config import Settings
 from bot.installations import BOT_SCOPES, Installations, TeamAuthorizer, acting_for
 from bot.installations import authorization_url as slack_authorization_url
+from bot.listeners.events.fast_intake import BotUserOf
 from bot.reference import new_reference_id
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ async def _act_for_team(context: AsyncBoltContext, next: Callable[[], Awaitable[
         return await next()
 
 
-def bot_user_of(authorizer: TeamAuthorizer) -> Callable[[Mapping[str, Any]], Awaitable[str | None]]:
+def bot_user_of(authorizer: TeamAuthorizer) -> BotUserOf:
     """For the fast intake path: the bot user of the installation a delivery is for, found as
     Bolt finds it (``authorizations[0]`` first: right for shared channels and org installs)."""
 
@@ -104,9 +105,10 @@ def bolt_options(installations: Installations) -> dict[str, Any]:
 
 
 def build_oauth_flow(settings: Settings, installations: Installations) -> AsyncOAuthFlow:
+    bolt_log = logging.getLogger("slack_bolt.oauth")  # at WARNING, as all of Bolt's loggers
     return AsyncOAuthFlow(
         client=installations.oauth_client,
-        logger=logging.getLogger("slack_bolt.oauth"),
+        logger=bolt_log,
         settings=AsyncOAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret,
@@ -117,7 +119,7 @@ def build_oauth_flow(settings: Settings, installations: Installations) -> AsyncO
             authorization_url=slack_authorization_url(settings.slack_api_url),
             installation_store=installations.store,
             state_store=installations.states,
-            logger=logging.getLogger("slack_bolt.oauth"),
+            logger=bolt_log,
         ),
     )
 
