@@ -131,3 +131,13 @@ async def test_check_in_oauth_mode_tests_the_client_credentials(
     code, out, err = await run_cli(tmp_path, wrong, "check")
     assert code == 1 and "bad_client_secret" in out
     assert "not-the-secret" not in out + err
+
+
+def test_the_install_page_sends_people_to_the_slack_the_api_url_names() -> None:
+    from bot.installations import authorization_url
+
+    assert authorization_url("https://slack.com/api/") == "https://slack.com/oauth/v2/authorize"
+    assert (
+        authorization_url("https://slack-gov.com/api/")
+        == "https://slack-gov.com/oauth/v2/authorize"
+    )
