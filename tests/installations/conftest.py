@@ -29,7 +29,8 @@ GLOBEX = Workspace("T0003", "Globex", bot_user_id="U0GLOBEXBOT", bot_id="B0GLOBE
 def oauth_env(
     slack: FakeSlack, openai: FakeOpenAI, database_url: str, **extra: str
 ) -> dict[str, str]:
-    env = bot_env(slack, openai, database_url, OPENAI_MAX_RETRY_SECONDS="5", **extra)
+    """The fakes' environment in OAuth mode: client credentials and a key, no bot token."""
+    env = bot_env(slack, openai, database_url, OPENAI_MAX_RETRY_SECONDS="5")
     del env["SLACK_BOT_TOKEN"]
     return {
         **env,
