@@ -9,19 +9,15 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.budget import (
-    ContextBudget,
-    FittedPrompt,
-    context_window_for_model,
-    fit_history,
-    tighter,
-)
+from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history
 from bot.conversations.catch_up import CatchUp, history_message
 from bot.conversations.channel_settings import channel_overrides
 from bot.conversations.notices import BARE_MENTION_PROMPT
+from bot.conversations.progress import Progress
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.values import IncomingMessage
 from bot.conversations.vision import ImageInputs, with_attachment_note
+from bot.conversations.windows import ModelLimits
 from bot.openai_api.chat import ChatMessage
 from bot.store.conversations_repo import ConversationRepository, MessageRepository
 from bot.store.models import Message
@@ -33,8 +29,8 @@ log = logging.getLogger(__name__)
 class AnswerPolicy:
     model: str
     system_prompt: str
-    default_context_tokens: int
     answer_max_tokens: int
+    history_max_tokens: int
 
 
 @dataclass(frozen=True)
@@ -73,12 +69,13 @@ class PromptBuilder:
         self._images_in = images_in
 
     async def build(
-        self, message: IncomingMessage, event_id: str, holds: AsyncExitStack
+        self, message: IncomingMessage, event_id: str, holds: AsyncExitStack, progress: Progress
     ) -> Prompt | None:
         """Store the user turn (once per Slack message) and build the prompt; None when the
         message is not this delivery's to answer (another delivery owns it, or it is answered).
-        What the prompt holds of the process's budgets stays held until ``holds`` closes."""
-        await self._catch_up.run(message, self._policy.model)
+        What the prompt holds of the process's budgets stays held until ``holds`` closes.
+        Reading the thread and the attachments show on ``progress`` as steps of work."""
+        await self._catch_up.run(message, self._policy.model, progress)
         async with self._sessions.begin() as session:
             conversation = await ConversationRepository(session).get(
                 message.team_id, message.channel_id, message.thread_ts
@@ -113,7 +110,7 @@ class PromptBuilder:
         ]
         if not text and turns:
             text = BARE_MENTION_PROMPT  # mentioned mid-thread: the discussion is the question
-        content = await self._images_in.user_content(text, message.files, model, holds)
+        content = await self._images_in.user_content(text, message.files, model, holds, progress)
         return Prompt(
             stored.message,
             model,
@@ -124,20 +121,23 @@ class PromptBuilder:
             content.notice(),
         )
 
-    def budget(self, model: str) -> ContextBudget:
-        window = context_window_for_model(model, self._policy.default_context_tokens)
-        return ContextBudget(window, min(self._policy.answer_max_tokens, window // 2))
+    def budget(self, limits: ModelLimits) -> ContextBudget:
+        return ContextBudget.for_window(
+            limits.window,
+            token_ratio=limits.token_ratio,
+            answer_max_tokens=self._policy.answer_max_tokens,
+            history_limit=self._policy.history_max_tokens,
+        )
 
-    def fit(self, prompt: Prompt, *, tight: bool = False) -> FittedPrompt:
-        """The messages to send; ``tight`` after the server said the context was too long."""
-        budget = self.budget(prompt.model)
+    def fit(self, prompt: Prompt, budget: ContextBudget) -> FittedPrompt:
+        """The messages to send within ``budget``."""
         return fit_history(
             self._counter,
             prompt.model,
             prompt.system,
             prompt.history,
             prompt.newest,
-            tighter(budget) if tight else budget,
+            budget,
             history_tokens=prompt.history_tokens,
         )
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.installations.access import SlackTokenRefresher, TeamAccess, TeamAuthorizer
-from bot.installations.acting import TeamTokenWebClient, acting_for, token_in_use
+from bot.installations.acting import TeamTokenWebClient, acting_for, acts_for, token_in_use
 from bot.installations.crypto import TokenCipher, UndecryptableToken, generate_key
 from bot.installations.scopes import BOT_SCOPES
 from bot.installations.store import DatabaseInstallationStore, DatabaseOAuthStateStore
@@ -34,6 +34,7 @@ __all__ = [
     "UndecryptableToken",
     "Uninstalls",
     "acting_for",
+    "acts_for",
     "authorization_url",
     "build_installations",
     "generate_key",

@@ -1,9 +1,10 @@
 """Whose token a Slack call carries: the token of the workspace (or org) being served.
 
 The process has one Slack client (one connection pool). In OAuth mode every delivery is
-served for one installation: the edge (a worker taking a delivery, Bolt dispatching a request)
-enters ``acting_for(token)``, and every Slack call made inside it, by any port and by the
-background tasks it starts (they copy the context), carries that token. Outside it the client
+served for one installation: a worker taking a delivery enters ``acting_for(token)``, and Bolt's
+dispatch of a request ``acts_for`` the authorized team until it ends; every Slack call made
+then, by any port and by the background tasks it starts (they copy the context), carries that
+token. Outside them the client
 has the configured ``SLACK_BOT_TOKEN`` (single-workspace mode) or none at all (OAuth mode: a
 call outside a team is refused by Slack rather than made with another team's token).
 """
@@ -27,6 +28,17 @@ def acting_for(token: str) -> Iterator[None]:
         yield
     finally:
         _team_token.reset(reset)
+
+
+def acts_for(token: str | None) -> None:
+    """From now until the current task ends (or the next call): ``token``, None for none.
+
+    For Bolt's dispatch, whose global middleware does not wrap the listeners (its ``next()``
+    only marks the chain as continued; the listeners run after it, in the same task), so the
+    scope of ``acting_for`` would end before they start. Every dispatch sets it afresh, and
+    each request is dispatched in a task of its own (an aiohttp request, a Socket Mode
+    message), so no other team's request sees it."""
+    _team_token.set(token)
 
 
 def token_in_use(configured: str | None) -> Callable[[], str | None]:

@@ -3,7 +3,7 @@ and ``ENCRYPTION_KEY`` opens every stored installation. No token is ever printed
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.installations import Installations
 from bot.installations.listing import list_installations, undecryptable
 
-Report = Callable[[bool, str, str], None]
+if TYPE_CHECKING:
+    from bot.check import Report
 
 _CREDENTIAL_ERRORS = {"invalid_client_id", "bad_client_secret", "invalid_client"}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 BOT_SCOPES = (
     "app_mentions:read",
+    "assistant:write",
     "channels:history",
     "chat:write",
     "commands",
@@ -13,5 +14,6 @@ BOT_SCOPES = (
     "im:history",
     "im:write",
     "mpim:history",
+    "usergroups:read",
     "users:read",
 )

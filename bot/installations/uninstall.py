@@ -1,6 +1,7 @@
 """The app leaves a workspace or org (``app_uninstalled``, or its bot token revoked): its
 installation is deleted, its deliveries not answered yet are dropped, and with
-``PURGE_ON_UNINSTALL=true`` its conversations are deleted too. One transaction, one log line."""
+``PURGE_ON_UNINSTALL=true`` its conversations (and their feedback) are deleted too. One
+transaction, one log line."""
 
 from __future__ import annotations
 

@@ -14,6 +14,7 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     if services.installations is not None:
         oauth.register(app)
     events.register(app, services.intake, services.edits, services.uninstalls)
+    events.register_surfaces(app, services.home, services.tasks)
     ai_settings.register(app, services.channel_settings)
     commands.register(app, services.images)
-    actions.register(app, FeedbackService(services.sessions), services.replies)
+    actions.register(app, FeedbackService(services.sessions), services.replies, services.surface)

@@ -18,7 +18,7 @@ from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 
 from bot.config import Settings
-from bot.installations import BOT_SCOPES, Installations, TeamAuthorizer, acting_for
+from bot.installations import BOT_SCOPES, Installations, TeamAuthorizer, acts_for
 from bot.installations import authorization_url as slack_authorization_url
 from bot.listeners.events.fast_intake import BotUserOf
 from bot.reference import new_reference_id
@@ -67,11 +67,10 @@ class InstallationAuthorize(AsyncAuthorize):
 
 
 async def _act_for_team(context: AsyncBoltContext, next: Callable[[], Awaitable[Any]]) -> Any:
-    """Global middleware: what a listener does in Slack carries the token authorize found."""
-    if context.bot_token is None:  # app_uninstalled / tokens_revoked carry no usable token
-        return await next()
-    with acting_for(context.bot_token):
-        return await next()
+    """Global middleware: what a listener does in Slack carries the token authorize found
+    (None for app_uninstalled / tokens_revoked, which carry no usable token)."""
+    acts_for(context.bot_token)
+    return await next()
 
 
 def bot_user_of(authorizer: TeamAuthorizer) -> BotUserOf:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.store._upsert import upsert
 from bot.store.models import (
     Conversation,
+    Feedback,
     ImageRequest,
     InboxItem,
     InboxStatus,
@@ -148,7 +149,16 @@ class TeamDataRepository:
 
     async def purge_conversations(self, enterprise_id: str, team_id: str) -> int:
         """Delete what people wrote in a workspace or org: its conversations (their turns go by
-        cascade) and its ``/imagine`` prompts. How many conversations."""
+        cascade), the feedback on its answers (votes and their comments) and its ``/imagine``
+        prompts. How many conversations."""
+        if team_id:
+            voted_in = Feedback.team_id == team_id
+        else:  # feedback rows name no org: an org's workspaces are those of its conversations
+            org_teams = select(Conversation.team_id).where(
+                Conversation.enterprise_id == enterprise_id
+            )
+            voted_in = Feedback.team_id.in_(org_teams)
+        await self._session.execute(delete(Feedback).where(voted_in))
         deleted = 0
         for model in (Conversation, ImageRequest):
             result = await self._session.execute(

@@ -8,25 +8,17 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.installations import DatabaseInstallationStore, TokenCipher
 from bot.store.db import create_session_factory
 from bot.store.models import Installation
 from tests.conftest import RunningBot
+from tests.db_reads import stored
 from tests.fakes.slack import FakeSlack, Workspace
 from tests.fakes.slack_oauth import CLIENT_ID
 from tests.installations.conftest import ACME, ENCRYPTION_KEY, install, redirect
-
-
-async def _installations(sqlite_url: str) -> list[Installation]:
-    engine = create_async_engine(sqlite_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            return list(await session.scalars(select(Installation)))
-    finally:
-        await engine.dispose()
 
 
 def _database_bytes(sqlite_url: str) -> bytes:
@@ -62,7 +54,7 @@ async def test_full_install_stores_the_tokens_encrypted(
     assert "Thank you" in attempt.done.text
     [exchange] = fake_slack.calls_to("oauth.v2.access")
     assert exchange.args["code"] and "Basic " in exchange.headers["Authorization"]
-    [row] = await _installations(sqlite_url)
+    [row] = await stored(sqlite_url, Installation)
     assert (row.enterprise_id, row.team_id, row.team_name) == ("", "T0002", "Acme")
     assert (row.bot_user_id, row.bot_id, row.user_id) == ("U0ACMEBOT", "B0ACME", "U0ADMIN")
     [token] = fake_slack.oauth.tokens
@@ -99,7 +91,7 @@ async def test_a_forged_state_is_refused_and_nothing_installed(
 
     assert response.status_code == 401
     assert fake_slack.calls_to("oauth.v2.access") == []
-    assert await _installations(sqlite_url) == []
+    assert await stored(sqlite_url, Installation) == []
 
 
 async def test_a_state_without_the_browser_that_asked_is_refused(
@@ -122,7 +114,7 @@ async def test_a_used_state_is_refused_the_second_time(
 
     assert replay.status_code == 401
     assert len(fake_slack.calls_to("oauth.v2.access")) == 1
-    assert len(await _installations(sqlite_url)) == 1
+    assert len(await stored(sqlite_url, Installation)) == 1
 
 
 async def test_a_refused_install_at_slack_shows_a_page_not_an_error(

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from bot.store.db import create_session_factory
 from bot.store.models import Conversation
 from tests.conftest import RunningBot
+from tests.db_reads import stored
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack, Workspace
 from tests.fakes.slack_requests import event_body, message_event, new_ts
@@ -118,12 +115,7 @@ async def test_an_org_wide_install_serves_every_workspace_of_the_org(
     await fake_slack.wait_for_calls("chat.stopStream", 1)
 
     assert {c.token for c in fake_slack.calls_to("chat.stopStream")} == {org_token}
-    engine = create_async_engine(sqlite_url)
-    try:
-        async with create_session_factory(engine)() as session:
-            [conversation] = await session.scalars(select(Conversation))
-    finally:
-        await engine.dispose()
+    [conversation] = await stored(sqlite_url, Conversation)
     assert (conversation.team_id, conversation.enterprise_id) == ("T0042", "E0001")
 
 
@@ -176,3 +168,21 @@ async def test_single_workspace_mode_is_as_before(
     assert response.status_code == 200
     await fake_slack.wait_for_calls("chat.stopStream", 1)
     assert {c.token for c in fake_slack.calls if c.method.startswith("chat.")} == {fake_slack.token}
+
+
+async def test_the_home_tab_is_published_with_the_viewing_workspaces_token(
+    oauth_bot: RunningBot, fake_slack: FakeSlack
+) -> None:
+    await install(oauth_bot, fake_slack, ACME)
+    await install(oauth_bot, fake_slack, GLOBEX)
+    opened = {"type": "app_home_opened", "user": "U0GLOBEXUSER", "channel": "D0G", "tab": "home"}
+
+    await post_in(oauth_bot, GLOBEX, opened)
+    await fake_slack.wait_for_calls("views.publish", 1)
+
+    # Bolt's listeners run after its middleware: they still carry the authorized team's token.
+    [publish] = fake_slack.calls_to("views.publish")
+    assert publish.args["user_id"] == "U0GLOBEXUSER"
+    globex_calls = fake_slack.calls_with_token_of("T0003")
+    assert publish in globex_calls
+    assert {"users.info", "views.publish"} <= {c.method for c in globex_calls}

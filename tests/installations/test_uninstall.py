@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.conversations.values import IncomingMessage
 from bot.store.db import create_session_factory
-from bot.store.models import Conversation, InboxItem, InboxStatus, Installation
+from bot.store.models import Conversation, Feedback, InboxItem, InboxStatus, Installation
 from tests.conftest import RunningBot
+from tests.db_reads import reading, stored
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import event_body, new_ts
@@ -43,16 +44,31 @@ async def _waiting_delivery(sqlite_url: str, team_id: str) -> str:
     return message.event_id
 
 
-async def _rows(sqlite_url: str) -> tuple[list[str], list[str], list[str]]:
-    """Installed team ids, inbox event ids, conversation team ids."""
+async def _vote(sqlite_url: str, team_id: str) -> None:
+    """A 👎 with a comment on one of the workspace's answers."""
     engine = create_async_engine(sqlite_url)
     try:
-        async with create_session_factory(engine)() as session:
-            teams = list(await session.scalars(select(Installation.team_id)))
-            events = list(await session.scalars(select(InboxItem.event_id)))
-            conversations = list(await session.scalars(select(Conversation.team_id)))
+        async with create_session_factory(engine).begin() as session:
+            session.add(
+                Feedback(
+                    team_id=team_id,
+                    channel_id="C0001",
+                    message_ts=new_ts(),
+                    user_id="U0USER",
+                    value="down",
+                    comment="what I thought of it",
+                )
+            )
     finally:
         await engine.dispose()
+
+
+async def _rows(sqlite_url: str) -> tuple[list[str], list[str], list[str]]:
+    """Installed team ids, inbox event ids, conversation team ids."""
+    async with reading(sqlite_url) as connection:
+        teams = list(await connection.scalars(select(Installation.team_id)))
+        events = list(await connection.scalars(select(InboxItem.event_id)))
+        conversations = list(await connection.scalars(select(Conversation.team_id)))
     return sorted(teams), events, sorted(conversations)
 
 
@@ -80,6 +96,8 @@ async def test_app_uninstalled_removes_the_installation_and_drops_its_waiting_wo
         await _converse(bot, fake_slack, fake_openai)
         acme_waiting = await _waiting_delivery(sqlite_url, "T0002")
         globex_waiting = await _waiting_delivery(sqlite_url, "T0003")
+        for team_id in ("T0002", "T0003"):
+            await _vote(sqlite_url, team_id)
         caplog.set_level(logging.INFO, logger="bot")
 
         response = await bot.post(event_body({"type": "app_uninstalled"}, team_id="T0002"))
@@ -89,6 +107,8 @@ async def test_app_uninstalled_removes_the_installation_and_drops_its_waiting_wo
         assert teams == ["T0003"]
         assert acme_waiting not in events and globex_waiting in events
         assert conversations == (["T0003"] if purge else ["T0002", "T0003"])
+        votes = sorted(f.team_id for f in await stored(sqlite_url, Feedback))
+        assert votes == (["T0003"] if purge else ["T0002", "T0003"])
         [line] = [r.getMessage() for r in caplog.records if "uninstalled" in r.getMessage()]
         assert "1 unanswered deliveries dropped" in line
         assert f"{int(purge)} conversations purged" in line

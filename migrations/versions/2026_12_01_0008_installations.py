@@ -2,8 +2,8 @@
 the single-use install states, and ``inbox.enterprise_id`` so an org-wide uninstall finds the
 org's pending deliveries. See bot/store/models.py for why each constraint exists.
 
-Revision ID: 0009
-Revises: 0002
+Revision ID: 0008
+Revises: 0006
 Create Date: 2026-12-01 23:50:00
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0002"
+revision: str = "0008"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
