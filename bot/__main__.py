@@ -1,4 +1,5 @@
-"""Command line: ``python -m bot run | migrate | check | config-table | usage | forget-user``."""
+"""Command line: ``python -m bot run | migrate | check | config-table | usage | forget-user |
+gen-key | installations``."""
 
 from __future__ import annotations
 
@@ -75,9 +76,23 @@ def main(argv: list[str] | None = None) -> int:
         "forget-user", help="delete everything stored from and about one Slack user"
     )
     forget.add_argument("user_id", help="the Slack user id, e.g. U012ABCDEF")
+    commands.add_parser("gen-key", help="print a new ENCRYPTION_KEY (a Fernet key)")
+    listing = commands.add_parser(
+        "installations", help="list the workspaces and orgs the app is installed in (OAuth mode)"
+    )
+    listing.add_argument(
+        "--reencrypt",
+        action="store_true",
+        help="re-encrypt every stored token with the first ENCRYPTION_KEY (after a rotation)",
+    )
     args = parser.parse_args(argv)
     if args.command == "config-table":
         print(config_table())
+        return 0
+    if args.command == "gen-key":
+        from bot.installations import generate_key
+
+        print(generate_key())
         return 0
     try:
         settings = _load_settings()
@@ -96,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     if args.command == "forget-user":
         print(asyncio.run(forget_user_command(settings, args.user_id)))
+    if args.command == "installations":
+        from bot.installations.cli import run_installations
+
+        return asyncio.run(run_installations(settings, reencrypt_tokens=args.reencrypt))
     if args.command == "run":
         try:
             with contextlib.suppress(KeyboardInterrupt):

@@ -13,7 +13,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 
 from bot.config import Settings
-from bot.listeners import register_listeners
+from bot.listeners import oauth, register_listeners
 from bot.listeners.events.fast_intake import FastMessageIntake
 from bot.migrate import database_revision, head_revision
 from bot.reference import new_reference_id
@@ -28,6 +28,7 @@ EVENTS_PATH = "/slack/events"
 
 def build_bolt_app(services: Services) -> AsyncApp:
     settings = services.settings
+    installs = services.installations
     app = AsyncApp(
         client=services.slack,
         # Bolt's loggers copy this one's level (WARNING, see logging_setup) instead of the root's:
@@ -37,6 +38,7 @@ def build_bolt_app(services: Services) -> AsyncApp:
         # Listeners only record the delivery; Slack is acknowledged once it is durable.
         process_before_response=True,
         request_verification_enabled=not settings.socket_mode,
+        **(oauth.bolt_options(installs) if installs else {}),
     )
     register_listeners(app, services)
     return app
@@ -73,6 +75,10 @@ class BotServer:
         app.router.add_get("/healthz", self._healthz)
         app.router.add_get("/readyz", self._readyz)
         app.router.add_get("/metrics", self.services.metrics.handler)
+        installs = self.services.installations
+        if installs is not None:  # served on PORT in Socket Mode too: Slack's browser needs them
+            flow = oauth.build_oauth_flow(self.settings, installs)
+            oauth.InstallPages(flow).add_routes(app)
         return app
 
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
@@ -80,7 +86,12 @@ class BotServer:
             open_services(self.settings, self._clock)
         )
         self.bolt = build_bolt_app(self.services)
-        self._fast = FastMessageIntake(self.services.slack, self.services.intake)
+        installs = self.services.installations
+        self._fast = FastMessageIntake(
+            self.services.slack,
+            self.services.intake,
+            oauth.bot_user_of(installs.authorizer) if installs else None,
+        )
         # Load the tokenizer before the first message instead of during it.
         await asyncio.to_thread(self.services.counter.preload, [self.settings.openai_model])
         await self.services.inbox.start()
@@ -99,6 +110,8 @@ class BotServer:
             self._socket = AsyncSocketModeHandler(self.bolt, self.settings.slack_app_token)
             await self._socket.connect_async()  # type: ignore[no-untyped-call]
         mode = "Socket Mode" if self.settings.socket_mode else f"HTTP mode on {EVENTS_PATH}"
+        if installs is not None:
+            mode += f", OAuth installs at {oauth.INSTALL_PATH}"
         log.info("bot started (%s), listening on port %s", mode, self.port)
 
     async def stop(self) -> None:

@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from bot.config import Settings
 from bot.errors import BotError, describe_error
+from bot.installations.checks import check_oauth
 from bot.services import Services, open_services
 from bot.slack_input.people import SlackPeople
 from bot.store.health import database_unreachable_reason
@@ -25,21 +26,15 @@ async def run_checks(settings: Settings) -> int:
         mark = "OK  " if ok else "FAIL" if fatal else "WARN"
         print(f"{mark} {what}{'' if ok else ' — ' + fix}")
 
-    report(True, f"configuration ({'Socket Mode' if settings.socket_mode else 'HTTP mode'})")
+    mode = "Socket Mode" if settings.socket_mode else "HTTP mode"
+    report(True, f"configuration ({mode}, {'OAuth' if settings.oauth else 'one workspace'})")
     async with open_services(settings) as services:
         reason = await database_unreachable_reason(services.engine)
         report(reason is None, "database reachable", f"check DATABASE_URL ({reason})")
-        try:
-            auth = await services.slack.auth_test()
-            report(
-                True, f"Slack token works (bot user {auth.get('user_id')}, team {auth.get('team')})"
-            )
-        except Exception as exc:
-            report(
-                False,
-                "Slack token works",
-                f"check SLACK_BOT_TOKEN and SLACK_API_URL ({_reason(exc)})",
-            )
+        if services.installations is not None:
+            await check_oauth(services.installations, services.sessions, report)
+        else:
+            await _check_bot_token(services, report)
         try:
             models = await services.openai.list_models()
             found = settings.openai_model in models or not models
@@ -56,7 +51,9 @@ async def run_checks(settings: Settings) -> int:
             )
         for line in policy_summary(settings):
             print(f"     {line}")
-        for group in _groups(settings):
+        # In OAuth mode a user group belongs to one of many workspaces: none to ask here.
+        groups = _groups(settings) if services.installations is None else []
+        for group in groups:
             try:
                 members = await SlackPeople(services.slack).group_members(group)
                 report(True, f"user group {group} expands ({len(members)} people)")
@@ -121,6 +118,18 @@ async def _check_moderation(settings: Settings, services: Services, report: Repo
             f"{consequence} ({describe_error(exc)}); set MODERATION_BASE_URL and "
             "MODERATION_API_KEY to a server with /moderations (e.g. OpenAI), or MODERATION=off",
             fatal=refusing,
+        )
+
+
+async def _check_bot_token(services: Services, report: Report) -> None:
+    try:
+        auth = await services.slack.auth_test()
+        report(True, f"Slack token works (bot user {auth.get('user_id')}, team {auth.get('team')})")
+    except Exception as exc:
+        report(
+            False,
+            "Slack token works",
+            f"check SLACK_BOT_TOKEN and SLACK_API_URL ({_reason(exc)})",
         )
 
 

@@ -155,6 +155,22 @@ def _text(name: str, value: str) -> str:
     return value
 
 
+def _encryption_keys(name: str, value: str) -> str:
+    """One Fernet key, or several separated by commas (the first encrypts, all decrypt)."""
+    from bot.installations.crypto import InvalidKey, TokenCipher
+
+    try:
+        TokenCipher.from_setting(value)
+    except InvalidKey:
+        # The value is a secret: never echoed, not even in part.
+        raise ConfigError(
+            name,
+            "must be a Fernet key (44 URL-safe base64 characters) or a comma-separated list "
+            "of them; `python -m bot gen-key` prints a new one",
+        ) from None
+    return value
+
+
 MAX_SUGGESTED_PROMPTS = 4
 DEFAULT_SUGGESTED_PROMPTS = (
     "Explain something|Explain how DNS works, step by step, for someone new to it;"
@@ -246,8 +262,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "SLACK_BOT_TOKEN",
         _prefixed("xoxb-", f"OAuth & Permissions on {_APP_PAGE}"),
-        None,
-        "Bot token `xoxb-…` (OAuth & Permissions → Bot User OAuth Token).",
+        "",
+        "Bot token `xoxb-…` (OAuth & Permissions → Bot User OAuth Token): one workspace. "
+        "Required unless `SLACK_CLIENT_ID` and `SLACK_CLIENT_SECRET` are set (OAuth mode).",
         secret=True,
     ),
     Variable(
@@ -264,6 +281,44 @@ VARIABLES: tuple[Variable, ...] = (
         "",
         "App-level token `xapp-…` with `connections:write`; when set, Socket Mode is used.",
         secret=True,
+    ),
+    Variable(
+        "SLACK_CLIENT_ID",
+        _text,
+        "",
+        "Client ID (Basic Information → App Credentials). With `SLACK_CLIENT_SECRET`: OAuth "
+        "mode, installable in many workspaces and Enterprise Grid orgs from `/slack/install`.",
+    ),
+    Variable(
+        "SLACK_CLIENT_SECRET",
+        _text,
+        "",
+        "Client Secret (Basic Information → App Credentials), for OAuth mode.",
+        secret=True,
+    ),
+    Variable(
+        "ENCRYPTION_KEY",
+        _encryption_keys,
+        "",
+        "Fernet key encrypting the Slack tokens stored in OAuth mode (required there); a "
+        "comma-separated list rotates keys: the first encrypts, all decrypt. "
+        "`python -m bot gen-key` prints one.",
+        secret=True,
+    ),
+    Variable(
+        "SLACK_REDIRECT_URI",
+        _url,
+        "",
+        "Public URL of `/slack/oauth_redirect` (OAuth mode), one of the app's Redirect URLs; "
+        "unset, Slack uses the app's only one.",
+    ),
+    Variable(
+        "PURGE_ON_UNINSTALL",
+        _flag,
+        "false",
+        "`true`: when a workspace or org uninstalls the app or revokes its tokens, its stored "
+        "conversations, feedback and `/imagine` prompts are deleted too (its installation and "
+        "pending work always are).",
     ),
     Variable(
         "SLACK_API_URL",
@@ -636,10 +691,20 @@ class Settings:
     log_level: str
     log_format: str
     mcp_headers: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict, repr=False)
+    slack_client_id: str = ""
+    slack_client_secret: str = field(default="", repr=False)
+    encryption_key: str = field(default="", repr=False)
+    slack_redirect_uri: str = ""
+    purge_on_uninstall: bool = False
 
     @property
     def socket_mode(self) -> bool:
         return bool(self.slack_app_token)
+
+    @property
+    def oauth(self) -> bool:
+        """Installed over OAuth in any number of workspaces, each with its own stored token."""
+        return bool(self.slack_client_id or self.slack_client_secret)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, env_file: str = ".env") -> Settings:
@@ -669,6 +734,7 @@ class Settings:
         }
         settings = cls(**parsed)
         _check_mcp_patterns(settings)
+        _check_install_mode(settings)
         if not settings.socket_mode and not settings.slack_signing_secret:
             raise ConfigError(
                 "SLACK_SIGNING_SECRET",
@@ -695,6 +761,41 @@ def _check_mcp_patterns(settings: Settings) -> None:
                 raise ConfigError(
                     variable, f"{pattern!r} names a server that MCP_SERVERS does not list"
                 )
+
+
+def _check_install_mode(settings: Settings) -> None:
+    """One workspace (``SLACK_BOT_TOKEN``) or OAuth (client id and secret), never both."""
+    if settings.oauth and settings.slack_bot_token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN",
+            "is set together with SLACK_CLIENT_ID/SLACK_CLIENT_SECRET: choose one mode. Remove "
+            "SLACK_BOT_TOKEN for OAuth (many workspaces), or the client credentials for one "
+            "workspace",
+        )
+    if not settings.oauth and not settings.slack_bot_token:
+        raise ConfigError(
+            "SLACK_BOT_TOKEN",
+            "is required (OAuth & Permissions → Bot User OAuth Token on "
+            f"{_APP_PAGE}), or set SLACK_CLIENT_ID and SLACK_CLIENT_SECRET for OAuth mode",
+        )
+    if not settings.oauth:
+        return
+    for name, value in (
+        ("SLACK_CLIENT_ID", settings.slack_client_id),
+        ("SLACK_CLIENT_SECRET", settings.slack_client_secret),
+    ):
+        if not value:
+            raise ConfigError(
+                name,
+                "is required in OAuth mode (both client credentials are); copy it from "
+                f"Basic Information → App Credentials on {_APP_PAGE}",
+            )
+    if not settings.encryption_key:
+        raise ConfigError(
+            "ENCRYPTION_KEY",
+            "is required in OAuth mode: Slack tokens are stored encrypted with it. Generate "
+            "one with `python -m bot gen-key` and keep it safe",
+        )
 
 
 def config_table() -> str:

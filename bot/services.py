@@ -35,7 +35,15 @@ from bot.conversations.windows import ModelWindows, server_identity
 from bot.home.content import HomeModels
 from bot.home.service import AppHome
 from bot.images.service import ImageService
-from bot.inbox import Inbox
+from bot.inbox import Handler, Inbox
+from bot.installations import (
+    Installations,
+    TeamTokenWebClient,
+    Uninstalls,
+    build_installations,
+    token_in_use,
+)
+from bot.installations.serving import serving_its_team
 from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
@@ -96,15 +104,20 @@ class Services:
     toolbox: Toolbox
     confirmations: Confirmations
     confirm_prompts: SlackConfirmationPrompts
+    uninstalls: Uninstalls
+    installations: Installations | None = None
+    """OAuth mode only (``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``)."""
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
     """One client with one connection pool (call inside the event loop; close its session).
 
     No retry on Slack 5xx: Slack may have done what a postMessage or appendStream asked before
-    failing, and a retry would then double a reply or a chunk. Rate limits are retried as asked."""
-    return AsyncWebClient(
-        token=settings.slack_bot_token,
+    failing, and a retry would then double a reply or a chunk. Rate limits are retried as asked.
+
+    In OAuth mode it has no token of its own: each call carries the served team's."""
+    return TeamTokenWebClient(
+        token=settings.slack_bot_token or None,
         base_url=settings.slack_api_url,
         session=aiohttp.ClientSession(),
         retry_handlers=[
@@ -220,9 +233,14 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
         moderator = build_moderation_client(settings, metrics)
         if moderator is not None:
             stack.push_async_callback(moderator.aclose)
+        installations = (
+            build_installations(settings, sessions, engine, slack) if settings.oauth else None
+        )
         people = SlackPeople(slack)
         policies, moderation = build_policies(settings, people, moderator, metrics)
-        downloads = SlackFileDownloader(settings.slack_bot_token, settings.slack_api_url)
+        downloads = SlackFileDownloader(
+            token_in_use(settings.slack_bot_token or None), settings.slack_api_url
+        )
         stack.push_async_callback(downloads.aclose)
         tasks = BackgroundTasks()
         replies = SlackReplies(slack, tasks=tasks)
@@ -305,9 +323,12 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             surface=surface,
             images=images,
         )
+        handle_message: Handler = conversations.handle
+        if installations is not None:
+            handle_message = serving_its_team(handle_message, installations.authorizer)
         inbox = Inbox(
             sessions,
-            {MESSAGE_KIND: conversations.handle},
+            {MESSAGE_KIND: handle_message},
             admitters={MESSAGE_KIND: admit_messages},
             intake_sessions=intake_sessions,
             lease_seconds=settings.inbox_lease_seconds,
@@ -358,4 +379,10 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             toolbox=toolbox,
             confirmations=confirmations,
             confirm_prompts=confirm_prompts,
+            uninstalls=Uninstalls(
+                sessions,
+                installations.authorizer if installations else None,
+                purge=settings.purge_on_uninstall,
+            ),
+            installations=installations,
         )

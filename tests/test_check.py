@@ -17,13 +17,16 @@ from tests.fakes.slack import FakeSlack
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def _check(cwd: Path, env: dict[str, str], command: str = "check") -> tuple[int, str, str]:
+async def _check(
+    cwd: Path, env: dict[str, str], command: str = "check", *arguments: str
+) -> tuple[int, str, str]:
     """Run the CLI in an empty directory (no .env) with only ``env`` configured."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
         "bot",
         command,
+        *arguments,
         cwd=cwd,
         env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **env},
         stdout=asyncio.subprocess.PIPE,

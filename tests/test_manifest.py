@@ -176,3 +176,43 @@ def test_socket_mode_by_default_and_interactivity_when_handled(usage: SlackUsage
     settings = _manifest()["settings"]
     assert settings["socket_mode_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is usage.interactive
+
+
+def _oauth_manifest() -> dict[str, Any]:
+    loaded = yaml.safe_load((ROOT / "manifest.oauth.yml").read_text(encoding="utf-8"))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+@needs_reference
+@pytest.mark.parametrize("version", ["1.0.0", "2.0.0"])
+def test_oauth_manifest_is_valid_against_slacks_schema(version: str) -> None:
+    import jsonschema
+
+    schema = json.loads((REFERENCE / f"slack-manifest.schema.{version}.json").read_text())
+    jsonschema.validate(_oauth_manifest(), schema)
+
+
+def test_oauth_manifest_asks_what_the_code_uses_and_installs_asks_the_same() -> None:
+    from bot.installations import BOT_SCOPES
+
+    oauth, single = _oauth_manifest(), _manifest()
+    assert set(oauth["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
+    assert oauth["oauth_config"]["scopes"] == single["oauth_config"]["scopes"]
+    assert _bot_events(oauth) == _bot_events(single)
+    for feature in ("app_home", "agent_view", "bot_user"):
+        assert oauth["features"][feature] == single["features"][feature]
+    assert oauth["features"]["slash_commands"] == [
+        {**command, "url": "https://bot.example.com/slack/events"}
+        for command in single["features"]["slash_commands"]
+    ]
+
+
+def test_oauth_manifest_is_http_mode_with_the_redirect_and_org_installs() -> None:
+    settings = _oauth_manifest()["settings"]
+    assert settings["org_deploy_enabled"] is True
+    assert settings["socket_mode_enabled"] is False
+    assert settings["event_subscriptions"]["request_url"].endswith("/slack/events")
+    assert settings["interactivity"]["request_url"].endswith("/slack/events")
+    [redirect] = _oauth_manifest()["oauth_config"]["redirect_urls"]
+    assert redirect.endswith("/slack/oauth_redirect")

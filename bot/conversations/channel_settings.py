@@ -97,7 +97,7 @@ class ChannelSettingsService:
             return await self._show(request)
         if not ((verb in ("model", "prompt") and rest) or verb == "reset"):
             return USAGE
-        refusal = await self._access.may_change(request.user_id)
+        refusal = await self._access.may_change(request.user_id, team_id=request.team_id)
         if refusal is not None:
             return refusal.notice
         if verb == "model":

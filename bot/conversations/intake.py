@@ -33,6 +33,7 @@ class MessageIntake:
             text=message.text,
             channel_id=message.channel_id,
             message_ts=message.ts,
+            enterprise_id=message.enterprise_id,
         )
         return await self._inbox.accept(delivery)
 

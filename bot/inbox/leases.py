@@ -132,6 +132,8 @@ class Leases:
                     new_reference_id(),
                     tuple((item.reply_ts or "").split()),
                     self,
+                    team_id=item.team_id,
+                    enterprise_id=item.enterprise_id,
                 )
                 for item in items
             ]

@@ -126,6 +126,8 @@ class Inbox:
             new_reference_id(),
             (),
             self._leases,
+            team_id=delivery.team_id,
+            enterprise_id=delivery.enterprise_id,
         )
         if not self._accepting:  # stopping began while it was recorded: another process's now
             await self._release(work)

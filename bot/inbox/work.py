@@ -27,6 +27,7 @@ class Delivery:
     text: str = ""
     channel_id: str | None = None
     message_ts: str | None = None
+    enterprise_id: str | None = None
 
 
 class LeaseLost(Exception):
@@ -52,6 +53,9 @@ class Work:
     _queue: WorkQueue = field(repr=False)
     lease_lost: bool = False
     completed: bool = False
+    team_id: str = ""
+    """The workspace the delivery came from (its Grid org in ``enterprise_id``)."""
+    enterprise_id: str | None = None
 
     @property
     def is_last_attempt(self) -> bool:

@@ -55,11 +55,11 @@ class AccessRule:
         if external and not lists.allow_external:
             return EXTERNAL
         if lists.blocked_users and await self._groups.includes(
-            lists.blocked_users, request.user_id
+            lists.blocked_users, request.user_id, team_id=request.team_id
         ):
             return BLOCKED
         if lists.allowed_users and not await self._groups.includes(
-            lists.allowed_users, request.user_id
+            lists.allowed_users, request.user_id, team_id=request.team_id
         ):
             return NOT_ALLOWED
         if (

@@ -44,16 +44,18 @@ class SettingsAccess:
         self._admin_users = admin_users
         self._default_model = default_model
         self._allowed_models = allowed_models
-        self._cache: TtlCache[str, bool] = TtlCache(seconds=ROLE_SECONDS, clock=clock)
+        # Per workspace: an Enterprise Grid member's role is not the same in every workspace.
+        self._cache: TtlCache[tuple[str, str], bool] = TtlCache(seconds=ROLE_SECONDS, clock=clock)
 
-    async def may_change(self, user_id: str) -> Refusal | None:
-        """None when ``user_id`` may change settings, else the refusal saying who may."""
+    async def may_change(self, user_id: str, *, team_id: str) -> Refusal | None:
+        """None when ``user_id`` may change settings in workspace ``team_id``, else the
+        refusal saying who may."""
         if user_id in self._admin_users:
             return None
         try:
             async with asyncio.timeout(LOOKUP_SECONDS):
                 admin = await self._cache.get(
-                    user_id, lambda: self._roles.is_workspace_admin(user_id)
+                    (team_id, user_id), lambda: self._roles.is_workspace_admin(user_id)
                 )
         except (SlackDeliveryError, TimeoutError) as exc:
             log.warning("could not look up a workspace role: %s", getattr(exc, "error", "timeout"))

@@ -29,24 +29,27 @@ class GroupReader(Protocol):
 class UserGroups:
     def __init__(self, reader: GroupReader, *, clock: Callable[[], float] | None = None) -> None:
         self._reader = reader
-        self._members: TtlCache[str, frozenset[str]] = TtlCache(
+        # Per workspace: in OAuth mode another workspace's token cannot expand a group.
+        self._members: TtlCache[tuple[str, str], frozenset[str]] = TtlCache(
             seconds=MEMBERS_SECONDS, clock=clock or time.monotonic
         )
 
-    async def includes(self, entries: Iterable[str], user_id: str) -> bool:
-        """Whether ``user_id`` is one of ``entries`` or a member of a group among them."""
+    async def includes(self, entries: Iterable[str], user_id: str, *, team_id: str) -> bool:
+        """Whether ``user_id`` is one of ``entries`` or a member of a group among them, as the
+        workspace ``team_id`` (the one being served) sees its groups."""
         entries = tuple(entries)
         if user_id in entries:
             return True
         for group in filter(is_group, entries):
-            if user_id in await self._members_of(group):
+            if user_id in await self._members_of(team_id, group):
                 return True
         return False
 
-    async def _members_of(self, group_id: str) -> frozenset[str]:
+    async def _members_of(self, team_id: str, group_id: str) -> frozenset[str]:
+        key = (team_id, group_id)
         try:
-            return await self._members.get(group_id, lambda: self._reader.group_members(group_id))
+            return await self._members.get(key, lambda: self._reader.group_members(group_id))
         except SlackDeliveryError as exc:
             log.warning("user group %s could not be expanded: %s", group_id, exc.error)
-            self._members.put(group_id, frozenset(), seconds=FAILED_SECONDS)
+            self._members.put(key, frozenset(), seconds=FAILED_SECONDS)
             return frozenset()

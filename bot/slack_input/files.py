@@ -4,6 +4,7 @@ slack-files.com — never to a URL merely because an event said so."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 import httpx
@@ -19,14 +20,15 @@ class SlackFileDownloader:
 
     def __init__(
         self,
-        token: str,
+        token: str | Callable[[], str | None],
         api_url: str,
         *,
         timeout: float = 30.0,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         api = urlsplit(api_url)
-        self._token = token
+        # A callable gives the token of the workspace being served (OAuth mode).
+        self._token = token if callable(token) else lambda: token
         self._api_origin = (api.scheme, api.netloc)
         self._hosts = _SLACK_FILE_HOSTS | {f"files.{api.hostname}"}
         # Redirects are not followed: Slack answers a bad token with a redirect to a sign-in page.
@@ -48,7 +50,7 @@ class SlackFileDownloader:
         sign-in page, not an image), or more than ``max_bytes``."""
         if not self.is_slack_file_url(url):
             raise SlackFileError("not a Slack file host")
-        headers = {"Authorization": f"Bearer {self._token}"}
+        headers = {"Authorization": f"Bearer {self._token() or ''}"}
         try:
             return await fetch_image(self._client, url, max_bytes=max_bytes, headers=headers)
         except DownloadRefused as exc:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import hashlib
 import logging
+from collections.abc import AsyncIterator
 
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -82,3 +83,19 @@ class AdvisoryLocks:
         if connection is not None:
             with contextlib.suppress(Exception):
                 await connection.invalidate()
+
+
+@contextlib.asynccontextmanager
+async def exclusive(engine: AsyncEngine, name: str) -> AsyncIterator[None]:
+    """Hold a cluster-wide lock on ``name`` while the block runs; others wait for it.
+
+    PostgreSQL: a transaction-level advisory lock on a connection of its own, freed when the
+    block ends or the process dies. SQLite serves one process: its callers order themselves."""
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    async with engine.connect() as connection, connection.begin():
+        await connection.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": advisory_key(name)}
+        )
+        yield

@@ -30,6 +30,8 @@ class NewDelivery(Protocol):
     def channel_id(self) -> str | None: ...
     @property
     def message_ts(self) -> str | None: ...
+    @property
+    def enterprise_id(self) -> str | None: ...
 
 
 class InboxRepository:
@@ -48,6 +50,7 @@ class InboxRepository:
             {
                 "event_id": d.event_id,
                 "team_id": d.team_id,
+                "enterprise_id": d.enterprise_id,
                 "kind": d.kind,
                 "channel_id": d.channel_id,
                 "message_ts": d.message_ts,

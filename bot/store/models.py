@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     func,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -138,6 +140,8 @@ class InboxItem(_Timestamps, Base):
     # Slack retries carry the same event_id: the unique key drops them, on every replica.
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
     team_id: Mapped[str] = mapped_column(_SlackId)
+    # An Enterprise Grid org's deliveries are found by it when an org-wide install goes.
+    enterprise_id: Mapped[str | None] = mapped_column(_SlackId)
     kind: Mapped[str] = mapped_column(String(32))
     # The Slack message the delivery is about, when it is about one.
     channel_id: Mapped[str | None] = mapped_column(_SlackId)
@@ -307,3 +311,50 @@ class ToolConfirmation(_Timestamps, Base):
     team_id: Mapped[str] = mapped_column(_SlackId)
     user_id: Mapped[str] = mapped_column(_SlackId)  # the requester: only their click counts
     decision: Mapped[str | None] = mapped_column(String(16))  # approved | denied
+
+
+class Installation(_Timestamps, Base):
+    """The app installed in one workspace, or org-wide in an Enterprise Grid org (``team_id``
+    empty). Tokens and the webhook URL are Fernet-encrypted (``bot.installations.crypto``)."""
+
+    __tablename__ = "installations"
+    # One installation per workspace or org: a reinstall replaces it. Empty strings, not NULLs,
+    # for "no enterprise" and "org-wide", so the unique key holds on both backends.
+    __table_args__ = (UniqueConstraint("enterprise_id", "team_id"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    enterprise_id: Mapped[str] = mapped_column(_SlackId, server_default="")
+    team_id: Mapped[str] = mapped_column(_SlackId, server_default="")
+    is_enterprise_install: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    app_id: Mapped[str | None] = mapped_column(_SlackId)
+    enterprise_name: Mapped[str | None] = mapped_column(String(255))
+    enterprise_url: Mapped[str | None] = mapped_column(String(255))
+    team_name: Mapped[str | None] = mapped_column(String(255))
+    bot_id: Mapped[str | None] = mapped_column(_SlackId)
+    bot_user_id: Mapped[str | None] = mapped_column(_SlackId)
+    bot_scopes: Mapped[str] = mapped_column(Text, server_default="")
+    bot_token: Mapped[str | None] = mapped_column(Text)
+    bot_refresh_token: Mapped[str | None] = mapped_column(Text)
+    bot_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    user_id: Mapped[str | None] = mapped_column(_SlackId)
+    user_scopes: Mapped[str] = mapped_column(Text, server_default="")
+    user_token: Mapped[str | None] = mapped_column(Text)
+    user_refresh_token: Mapped[str | None] = mapped_column(Text)
+    user_token_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    incoming_webhook_url: Mapped[str | None] = mapped_column(Text)
+    incoming_webhook_channel: Mapped[str | None] = mapped_column(String(255))
+    incoming_webhook_channel_id: Mapped[str | None] = mapped_column(_SlackId)
+    incoming_webhook_configuration_url: Mapped[str | None] = mapped_column(Text)
+    token_type: Mapped[str | None] = mapped_column(String(32))
+    installed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OAuthState(Base):
+    """An install started at ``/slack/install``: its ``state`` is good once, until it expires."""
+
+    __tablename__ = "oauth_states"
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    state: Mapped[str] = mapped_column(String(64), unique=True)
+    # The expiry sweep deletes by it.
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -87,9 +87,7 @@ async def test_a_failing_mcp_tool_is_reported_to_the_model_and_shown_as_an_error
     result = fake_openai.chat_requests()[1]["messages"][-1]
     assert result["role"] == "tool" and "order database offline" in result["content"]
     [answer] = fake_slack.thread("C0001", ts)
-    assert any(
-        "crm.order_history" in t["title"] and t["status"] == "error" for t in answer.tasks
-    )
+    assert any("crm.order_history" in t["title"] and t["status"] == "error" for t in answer.tasks)
 
 
 async def test_a_long_result_is_cut_and_a_slow_call_times_out(

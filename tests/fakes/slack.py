@@ -20,9 +20,11 @@ from aiohttp import web
 from tests.fakes.loopback import Arrivals, LoopbackServer, Served
 from tests.fakes.slack_content import FakeMessage, SlackError, ts_order
 from tests.fakes.slack_files import FakeUpload
+from tests.fakes.slack_oauth import FakeOAuth, Workspace
+from tests.fakes.slack_socket import SocketModeServer
 from tests.fakes.slack_workspace import Identity, SlackWorkspace
 
-__all__ = ["FakeMessage", "FakeSlack", "FakeUpload", "SlackCall"]
+__all__ = ["FakeMessage", "FakeSlack", "FakeUpload", "SlackCall", "Workspace"]
 
 # Arguments Slack takes as JSON inside a form field; recorded decoded.
 _JSON_FIELDS = {"blocks", "attachments", "files", "view", "chunks", "metadata", "prompts"}
@@ -34,6 +36,7 @@ class SlackCall:
     method: str
     args: dict[str, Any]
     headers: dict[str, str]
+    token: str | None = None
 
 
 @dataclass
@@ -50,7 +53,9 @@ def _slack_json(
 
 
 class FakeSlack(Served):
-    """Slack's Web API for one workspace; use as ``async with FakeSlack() as slack``."""
+    """Slack's Web API; use as ``async with FakeSlack() as slack``. It serves one workspace
+    with ``token``, and every workspace or org installed over OAuth (``oauth``) with the
+    tokens issued there."""
 
     def __init__(
         self,
@@ -70,12 +75,18 @@ class FakeSlack(Served):
         self._removed: set[str] = set()
         self._arrivals = Arrivals()
         self.downloads: list[str] = []  # file ids, in the order their downloads arrived
+        self.oauth = FakeOAuth()
+        self.oauth_redirect_url = ""
+        """The app's one Redirect URL, used when an install does not name one (as Slack)."""
         self._download_gate: asyncio.Event | None = None
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_post("/upload/v1/{file_id}", self._upload)
         app.router.add_get("/files-pri/{team_file}/{name}", self._download)
         app.router.add_get("/signin", self._signin_page)
+        app.router.add_get("/oauth/v2/authorize", self._authorize_page)
+        self.socket = SocketModeServer()
+        self.socket.add_routes(app)
         self._server = LoopbackServer(app)
 
     async def start(self) -> None:
@@ -84,6 +95,7 @@ class FakeSlack(Served):
         self.api_url = f"{root}/api/"
 
     async def stop(self) -> None:
+        await self.socket.close()
         await self._server.stop()
 
     def calls_to(self, method: str) -> list[SlackCall]:
@@ -187,8 +199,14 @@ class FakeSlack(Served):
         method = request.match_info["method"]
         args = await _read_args(request)
         token = args.pop("token", None) or _bearer(request)
-        response = self._answer(method, token, args)
-        self.calls.append(SlackCall(method, args, dict(request.headers)))
+        if method == "oauth.v2.access":
+            response = self._oauth_access(args, request.headers.get("Authorization"))
+        elif method == "apps.connections.open":
+            root = self._workspace.files.root_url
+            response = _slack_json(self.socket.connections_open(token, root))
+        else:
+            response = self._answer(method, token, args)
+        self.calls.append(SlackCall(method, args, dict(request.headers), token))
         await self._arrivals.notify()
         return response
 
@@ -197,20 +215,47 @@ class FakeSlack(Served):
             return _slack_json({"ok": False, "error": "unknown_method", "req_method": method})
         if token is None:
             return _slack_json({"ok": False, "error": "not_authed"})
-        if token != self.token:
+        try:
+            installed = self.oauth.identity(token)
+        except SlackError as error:
+            return _slack_json({"ok": False, "error": error.code})
+        if token != self.token and installed is None:
             return _slack_json({"ok": False, "error": "invalid_auth"})
         if self._failures[method]:
             failure = self._failures[method].popleft()
             body = {"ok": False, "error": failure.error}
             return _slack_json(body, failure.status, failure.headers)
+        primary = self._workspace.me
         try:
+            self._workspace.me = installed or primary  # the bot of the token's workspace
             result = self._workspace.call(method, args)
         except SlackError as error:
             body = {"ok": False, "error": error.code}
             if error.messages:
                 body["response_metadata"] = {"messages": error.messages}
             return _slack_json(body)
+        finally:
+            self._workspace.me = primary
         return _slack_json({"ok": True, **result})
+
+    def _oauth_access(self, args: dict[str, Any], authorization: str | None) -> web.Response:
+        try:
+            return _slack_json({"ok": True, **self.oauth.access(args, authorization)})
+        except SlackError as error:
+            return _slack_json({"ok": False, "error": error.code})
+
+    def approve_install(self, workspace: Workspace) -> None:
+        """The next visit to Slack's authorize page approves installing into ``workspace``."""
+        self.oauth.approve_next(workspace)
+
+    def calls_with_token_of(self, team_id: str) -> list[SlackCall]:
+        """Calls made with a token issued for ``team_id`` (or an org-wide one of that org)."""
+        return [
+            call
+            for call in self.calls
+            if (issued := self.oauth.tokens.get(call.token or "")) is not None
+            and team_id in (issued.workspace.team_id, issued.workspace.enterprise_id)
+        ]
 
     async def _upload(self, request: web.Request) -> web.Response:
         """The upload URL: raw bytes (slack_sdk's files_upload_v2) or a multipart ``file``."""
@@ -226,7 +271,12 @@ class FakeSlack(Served):
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         """Like files.slack.com: without the bot token you are sent to a sign-in page."""
-        if _bearer(request) != self.token:
+        token = _bearer(request)
+        try:
+            installed = self.oauth.identity(token)
+        except SlackError:
+            installed = None
+        if token != self.token and installed is None:
             raise web.HTTPFound(f"/signin?redir={request.path}")
         file_id = request.match_info["team_file"].rpartition("-")[2]
         self.downloads.append(file_id)
@@ -247,6 +297,16 @@ class FakeSlack(Served):
             await response.write(zeros[: min(_PADDING_CHUNK, hosted.padding - start)])
         await response.write_eof()
         return response
+
+    async def _authorize_page(self, request: web.Request) -> web.Response:
+        """Slack's "Allow" page: approved (``approve_install``), the browser goes back to the
+        app's redirect URL with a code and the state it brought."""
+        try:
+            query = self.oauth.authorize(dict(request.query))
+        except SlackError as error:
+            return web.Response(status=400, text=f"Install failed: {error.code}")
+        target = request.query.get("redirect_uri") or self.oauth_redirect_url
+        raise web.HTTPFound(f"{target}?{query}")
 
     async def _signin_page(self, request: web.Request) -> web.Response:
         return web.Response(

@@ -47,12 +47,16 @@ def event_body(
     team_id: str = "T0001",
     api_app_id: str = "A0001",
     authed_user: str = "U0BOT",
+    enterprise_id: str | None = None,
+    is_enterprise_install: bool = False,
 ) -> str:
-    """The ``event_callback`` envelope Slack wraps every Events API delivery in."""
+    """The ``event_callback`` envelope Slack wraps every Events API delivery in (for an
+    org-wide install, ``authorizations`` names the org and no workspace)."""
     return json.dumps(
         {
             "token": "verification-token",
             "team_id": team_id,
+            **({"enterprise_id": enterprise_id} if enterprise_id else {}),
             "api_app_id": api_app_id,
             "event": event,
             "type": "event_callback",
@@ -60,11 +64,11 @@ def event_body(
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": team_id,
+                    "enterprise_id": enterprise_id,
+                    "team_id": None if is_enterprise_install else team_id,
                     "user_id": authed_user,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": is_enterprise_install,
                 }
             ],
             "is_ext_shared_channel": False,

@@ -61,6 +61,8 @@ class Identity:
     team_id: str
     bot_user_id: str
     bot_id: str
+    enterprise_id: str | None = None
+    is_enterprise_install: bool = False
 
 
 class SlackWorkspace:
@@ -160,7 +162,8 @@ class SlackWorkspace:
             "team_id": self.me.team_id,
             "user_id": self.me.bot_user_id,
             "bot_id": self.me.bot_id,
-            "is_enterprise_install": False,
+            "is_enterprise_install": self.me.is_enterprise_install,
+            **({"enterprise_id": self.me.enterprise_id} if self.me.enterprise_id else {}),
         }
 
     def _post_message(self, args: Args) -> Args:

@@ -50,13 +50,15 @@ async def test_group_members_are_asked_again_only_after_the_cache_expires(
     clock = Clock()
     fake_slack.add_usergroup("S0TEAM", ["U0ONE"])
     groups = UserGroups(people, clock=clock)
-    assert await groups.includes(["S0TEAM"], "U0ONE")
+    assert await groups.includes(["S0TEAM"], "U0ONE", team_id="T0001")
     fake_slack.add_usergroup("S0TEAM", ["U0ONE", "U0NEW"])
-    assert not await groups.includes(["S0TEAM"], "U0NEW")  # still the cached members
+    # Still the cached members:
+    assert not await groups.includes(["S0TEAM"], "U0NEW", team_id="T0001")
     clock.now += MEMBERS_SECONDS + 1
-    assert await groups.includes(["S0TEAM"], "U0NEW")
+    assert await groups.includes(["S0TEAM"], "U0NEW", team_id="T0001")
     assert len(fake_slack.calls_to("usergroups.users.list")) == 2
-    assert await groups.includes(["U0DIRECT", "S0TEAM"], "U0DIRECT")  # ids need no lookup
+    # Ids need no lookup:
+    assert await groups.includes(["U0DIRECT", "S0TEAM"], "U0DIRECT", team_id="T0001")
     assert len(fake_slack.calls_to("usergroups.users.list")) == 2
 
 
@@ -65,11 +67,27 @@ async def test_a_group_slack_will_not_expand_is_asked_again_sooner(
 ) -> None:
     clock = Clock()
     groups = UserGroups(people, clock=clock)
-    assert not await groups.includes(["S0LATER"], "U0ONE")  # no_such_subteam: empty
+    # no_such_subteam: empty
+    assert not await groups.includes(["S0LATER"], "U0ONE", team_id="T0001")
     fake_slack.add_usergroup("S0LATER", ["U0ONE"])
-    assert not await groups.includes(["S0LATER"], "U0ONE")
+    assert not await groups.includes(["S0LATER"], "U0ONE", team_id="T0001")
     clock.now += FAILED_SECONDS + 1
-    assert await groups.includes(["S0LATER"], "U0ONE")
+    assert await groups.includes(["S0LATER"], "U0ONE", team_id="T0001")
+
+
+async def test_groups_and_roles_are_cached_per_workspace(
+    fake_slack: FakeSlack, people: SlackPeople
+) -> None:
+    """OAuth mode serves many workspaces: what one workspace's token could (or could not) see
+    is never taken for another's."""
+    groups = UserGroups(people, clock=Clock())
+    assert not await groups.includes(["S0LATER"], "U0ONE", team_id="T0OTHER")  # not expandable
+    fake_slack.add_usergroup("S0LATER", ["U0ONE"])
+    assert await groups.includes(["S0LATER"], "U0ONE", team_id="T0001")
+    access = SettingsAccess(people, admin_users=(), default_model="m", allowed_models=())
+    assert await access.may_change("U0USER", team_id="T0OTHER") is not None
+    fake_slack.set_role("U0USER", "is_admin")
+    assert await access.may_change("U0USER", team_id="T0001") is None
 
 
 async def test_workspace_roles_come_from_users_info_and_are_cached_briefly(
@@ -80,13 +98,13 @@ async def test_workspace_roles_come_from_users_info_and_are_cached_briefly(
         people, admin_users=(), default_model="m", allowed_models=(), clock=clock
     )
     fake_slack.set_role("U0OWNER", "is_primary_owner")
-    assert await access.may_change("U0OWNER") is None
-    refusal = await access.may_change("U0USER")
+    assert await access.may_change("U0OWNER", team_id="T0001") is None
+    refusal = await access.may_change("U0USER", team_id="T0001")
     assert refusal is not None and refusal.private and refusal.code == "settings_not_admin"
     fake_slack.set_role("U0USER", "is_admin")
-    assert await access.may_change("U0USER") is not None  # cached for a minute
+    assert await access.may_change("U0USER", team_id="T0001") is not None  # cached for a minute
     clock.now += 61
-    assert await access.may_change("U0USER") is None
+    assert await access.may_change("U0USER", team_id="T0001") is None
     assert len(fake_slack.calls_to("users.info")) == 3
 
 
@@ -138,7 +156,7 @@ async def test_a_role_slack_will_not_tell_is_said_plainly_and_asked_again_next_t
     access = SettingsAccess(people, admin_users=(), default_model="m", allowed_models=())
     fake_slack.set_role("U0ADMIN", "is_admin")
     fake_slack.fail("users.info", "fatal_error")
-    refusal = await access.may_change("U0ADMIN")
+    refusal = await access.may_change("U0ADMIN", team_id="T0001")
     assert refusal is not None and refusal.code == "settings_role_unknown"
     assert "try again" in refusal.notice
-    assert await access.may_change("U0ADMIN") is None
+    assert await access.may_change("U0ADMIN", team_id="T0001") is None

@@ -11,6 +11,7 @@ from bot.background import BackgroundTasks
 from bot.conversations.edits import TurnEdits
 from bot.conversations.intake import MessageIntake
 from bot.home.service import AppHome
+from bot.installations import Uninstalls
 from bot.listeners.events.app_home import (
     handle_app_home_opened,
     handle_assistant_thread_started,
@@ -18,6 +19,7 @@ from bot.listeners.events.app_home import (
 )
 from bot.listeners.events.edits import EDIT_SUBTYPES, handle_message_edit
 from bot.listeners.events.messages import handle_message_event
+from bot.listeners.events.uninstall import handle_app_uninstalled, handle_tokens_revoked
 
 
 def register_surfaces(app: AsyncApp, home: AppHome, tasks: BackgroundTasks) -> None:
@@ -37,7 +39,9 @@ def register_surfaces(app: AsyncApp, home: AppHome, tasks: BackgroundTasks) -> N
     app.event("assistant_thread_started")(on_thread_started)
 
 
-def register(app: AsyncApp, intake: MessageIntake, edits: TurnEdits) -> None:
+def register(
+    app: AsyncApp, intake: MessageIntake, edits: TurnEdits, uninstalls: Uninstalls
+) -> None:
     async def on_edit(
         body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext
     ) -> None:
@@ -48,6 +52,14 @@ def register(app: AsyncApp, intake: MessageIntake, edits: TurnEdits) -> None:
     ) -> None:
         await handle_message_event(body, event, context, intake)
 
+    async def on_uninstalled(context: AsyncBoltContext) -> None:
+        await handle_app_uninstalled(context, uninstalls)
+
+    async def on_tokens_revoked(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        await handle_tokens_revoked(event, context, uninstalls)
+
+    app.event("app_uninstalled")(on_uninstalled)
+    app.event("tokens_revoked")(on_tokens_revoked)
     # Before the catch-all ``message`` listener: Bolt runs the first listener that matches.
     app.event({"type": "message", "subtype": sorted(EDIT_SUBTYPES)})(on_edit)
     app.event("app_mention")(on_message)
