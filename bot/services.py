@@ -28,6 +28,7 @@ from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.vision import AttachmentLimits, ImageInputs
+from bot.documents import DocumentLimits, DocumentReader
 from bot.images.service import ImageService
 from bot.inbox import Inbox
 from bot.metrics import Metrics, SlackErrorCounter
@@ -113,6 +114,8 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         tasks = BackgroundTasks()
         replies = SlackReplies(slack, tasks=tasks)
         counter = TokenCounter()
+        # Images and files being read share one budget of bytes held at once.
+        in_flight = ByteBudget(settings.max_attachment_mb_in_flight * MIB)
         prompts = PromptBuilder(
             sessions=sessions,
             counter=counter,
@@ -129,7 +132,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 limits=AttachmentLimits(
                     max_images=settings.max_images_per_message,
                     max_bytes=settings.max_attachment_mb_per_message * MIB,
-                    in_flight=ByteBudget(settings.max_attachment_mb_in_flight * MIB),
+                    in_flight=in_flight,
+                ),
+            ),
+            documents=DocumentReader(
+                downloads,
+                counter,
+                DocumentLimits(
+                    max_bytes=min(settings.max_file_mb, settings.max_attachment_mb_in_flight) * MIB,
+                    max_tokens=settings.file_text_max_tokens,
+                    in_flight=in_flight,
                 ),
             ),
         )

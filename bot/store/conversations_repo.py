@@ -6,11 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import ColumnElement, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
-from bot.store.models import Conversation, Message, TurnStatus
+from bot.store.models import Conversation, Message, MessageFile, TurnStatus
 
 ThreadId = tuple[str, str, str]
 """(team_id, channel_id, thread_ts): one Slack thread, which is one conversation."""
@@ -159,7 +159,14 @@ class MessageRepository:
 
     async def erase(self, team_id: str, channel_id: str, slack_ts: str) -> int:
         """The Slack message was deleted: erase its text and author from its stored user turns,
-        so it leaves every later prompt. How many turns there were."""
+        and the text of the files attached to it, so it leaves every later prompt. How many
+        turns there were."""
+        turns = select(Message.id).where(*_user_turns(team_id, channel_id, slack_ts))
+        await self._session.execute(
+            delete(MessageFile)
+            .where(MessageFile.team_id == team_id, MessageFile.message_id.in_(turns))
+            .execution_options(synchronize_session=False)
+        )
         return await self._update_user_turns(
             team_id, channel_id, slack_ts, text="", token_count=None, author_name=None
         )
@@ -167,17 +174,9 @@ class MessageRepository:
     async def _update_user_turns(
         self, team_id: str, channel_id: str, slack_ts: str, **values: object
     ) -> int:
-        in_channel = select(Conversation.id).where(
-            Conversation.team_id == team_id, Conversation.channel_id == channel_id
-        )
         result = await self._session.execute(
             update(Message)
-            .where(
-                Message.team_id == team_id,
-                Message.slack_ts == slack_ts,
-                Message.role == "user",
-                Message.conversation_id.in_(in_channel.scalar_subquery()),
-            )
+            .where(*_user_turns(team_id, channel_id, slack_ts))
             .values(**values)
             .execution_options(synchronize_session=False)
         )
@@ -239,3 +238,16 @@ class MessageRepository:
         self._session.add(message)
         await self._session.flush()
         return message
+
+
+def _user_turns(team_id: str, channel_id: str, slack_ts: str) -> list[ColumnElement[bool]]:
+    """The user turns one Slack message became, in any thread of its channel."""
+    in_channel = select(Conversation.id).where(
+        Conversation.team_id == team_id, Conversation.channel_id == channel_id
+    )
+    return [
+        Message.team_id == team_id,
+        Message.slack_ts == slack_ts,
+        Message.role == "user",
+        Message.conversation_id.in_(in_channel.scalar_subquery()),
+    ]
