@@ -37,9 +37,11 @@ from bot.openai_api.retry import RetryPolicy
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
 from bot.slack_output.files import SlackFiles
 from bot.slack_output.streaming import SlackReplies
+from bot.slack_output.summary_messages import SummaryMessages
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
 from bot.store.write_gate import INTAKE, WriteGate
+from bot.summaries import ThreadSummaries
 
 
 @dataclass
@@ -59,6 +61,7 @@ class Services:
     images: ImageService
     edits: TurnEdits
     channel_settings: ChannelSettingsService
+    summaries: ThreadSummaries
 
 
 def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
@@ -114,6 +117,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         tasks = BackgroundTasks()
         replies = SlackReplies(slack, tasks=tasks)
         counter = TokenCounter()
+        thread_reader = SlackThreadReader(slack)
         # Images and files being read share one budget of bytes held at once.
         in_flight = ByteBudget(settings.max_attachment_mb_in_flight * MIB)
         prompts = PromptBuilder(
@@ -125,7 +129,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 default_context_tokens=settings.model_context_tokens,
                 answer_max_tokens=settings.answer_max_tokens,
             ),
-            catch_up=CatchUp(sessions, SlackThreadReader(slack), counter),
+            catch_up=CatchUp(sessions, thread_reader, counter),
             images_in=ImageInputs(
                 downloads,
                 settings.vision_models.split(","),
@@ -189,5 +193,16 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 openai,
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
+            ),
+            summaries=ThreadSummaries(
+                sessions=sessions,
+                reader=thread_reader,
+                openai=openai,
+                counter=counter,
+                messages=SummaryMessages(slack),
+                notes=UserNotes(slack),
+                tasks=tasks,
+                model=settings.openai_model,
+                default_context_tokens=settings.model_context_tokens,
             ),
         )

@@ -158,3 +158,10 @@ def test_socket_mode_by_default_and_interactivity_when_handled(usage: SlackUsage
     settings = _manifest()["settings"]
     assert settings["socket_mode_enabled"] is True
     assert settings["interactivity"]["is_enabled"] is usage.interactive
+
+
+def test_the_message_shortcut_is_the_one_the_listener_handles() -> None:
+    from bot.listeners.shortcuts.summarize_thread import SUMMARIZE_THREAD
+
+    shortcuts = _manifest()["features"]["shortcuts"]
+    assert [(s["type"], s["callback_id"]) for s in shortcuts] == [("message", SUMMARIZE_THREAD)]

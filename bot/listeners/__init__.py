@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.conversations.feedback import FeedbackService
-from bot.listeners import actions, commands, events
+from bot.listeners import actions, commands, events, shortcuts
 from bot.listeners.commands import ai_settings
 from bot.services import Services
 
@@ -14,4 +14,5 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
     events.register(app, services.intake, services.edits)
     ai_settings.register(app, services.channel_settings)
     commands.register(app, services.images)
-    actions.register(app, FeedbackService(services.sessions), services.replies)
+    actions.register(app, FeedbackService(services.sessions), services.replies, services.summaries)
+    shortcuts.register(app, services.summaries)

@@ -29,13 +29,21 @@ class UserNotes:
         response = await call_slack(self._client, "conversations.open", users=user_id)
         return str(response["channel"]["id"])
 
-    async def tell(self, *, channel: str, user_id: str, text: str) -> str:
-        """Show ``text`` to ``user_id`` only: ephemeral in ``channel`` when the bot may post
-        there, else in the bot's DM. Returns the conversation it went to."""
+    async def tell(
+        self, *, channel: str, user_id: str, text: str, thread_ts: str | None = None
+    ) -> str:
+        """Show ``text`` to ``user_id`` only: ephemeral in ``channel`` (in the thread
+        ``thread_ts``, if given) when the bot may post there, else in the bot's DM. Returns the
+        conversation it went to."""
         text = without_broadcasts(text)
         try:
             await call_slack(
-                self._client, "chat.postEphemeral", channel=channel, user=user_id, text=text
+                self._client,
+                "chat.postEphemeral",
+                channel=channel,
+                user=user_id,
+                text=text,
+                thread_ts=thread_ts,
             )
             return channel
         except SlackDeliveryError as exc:

@@ -10,14 +10,23 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 
 from bot.conversations.feedback import FeedbackService
 from bot.listeners.actions.feedback import handle_feedback_click
+from bot.listeners.actions.share_summary import handle_share_click
 from bot.slack_output.feedback_blocks import FEEDBACK_ACTIONS
 from bot.slack_output.streaming import SlackReplies
+from bot.slack_output.summary_messages import SHARE_SUMMARY_ACTION
+from bot.summaries import ThreadSummaries
 
 _FEEDBACK = re.compile("^(" + "|".join(map(re.escape, FEEDBACK_ACTIONS)) + ")$")
 
 
-def register(app: AsyncApp, feedback: FeedbackService, replies: SlackReplies) -> None:
+def register(
+    app: AsyncApp, feedback: FeedbackService, replies: SlackReplies, summaries: ThreadSummaries
+) -> None:
     async def on_feedback(ack: AsyncAck, body: dict[str, Any]) -> None:
         await handle_feedback_click(ack, body, feedback, replies)
 
+    async def on_share_summary(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await handle_share_click(ack, body, summaries)
+
     app.action(_FEEDBACK)(on_feedback)
+    app.action(SHARE_SUMMARY_ACTION)(on_share_summary)
