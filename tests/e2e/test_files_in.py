@@ -40,6 +40,17 @@ async def _mention_with(bot: RunningBot, slack: FakeSlack, text: str, *files: An
     return str(event["ts"])
 
 
+async def _answered_once(
+    make_settings: SettingsFactory, slack: FakeSlack, settings: dict[str, str], *files: Any
+) -> str:
+    """Start a bot with ``settings``, mention it with ``files``, and stop it once answered."""
+    bot = await start_bot(make_settings(**settings))
+    try:
+        return await _mention_with(bot, slack, "read these", *files)
+    finally:
+        await bot.close()
+
+
 def _newest(openai: FakeOpenAI, index: int = 0) -> str:
     content = openai.chat_requests()[index]["messages"][-1]["content"]
     assert isinstance(content, str)
@@ -102,11 +113,7 @@ async def test_a_long_pdf_is_excerpted_by_pages_and_the_note_says_how_many(
     ]
     pdf = _shared(fake_slack, "book.pdf", make_pdf(pages), "application/pdf")
     fake_openai.script_chat(Reply("It starts well."))
-    bot = await start_bot(make_settings(FILE_TEXT_MAX_TOKENS="2000"))
-    try:
-        root = await _mention_with(bot, fake_slack, "what happens first?", pdf)
-    finally:
-        await bot.close()
+    root = await _answered_once(make_settings, fake_slack, {"FILE_TEXT_MAX_TOKENS": "2000"}, pdf)
     newest = _newest(fake_openai)
     assert "Chapter 1\nline 1.0 of the story" in newest and "Chapter 30" not in newest
     assert "(excerpt; book.pdf is long, so I read only its first" in newest
@@ -148,11 +155,7 @@ async def test_locked_oversized_and_unknown_files_get_a_note_and_the_text_is_ans
         _shared(fake_slack, "blob.txt", b"\x00\x01\x02binary", "text/plain"),
     ]
     fake_openai.script_chat(Reply("I read what I could."))
-    bot = await start_bot(make_settings(MAX_FILE_MB="2"))
-    try:
-        root = await _mention_with(bot, fake_slack, "read these", *files)
-    finally:
-        await bot.close()
+    root = await _answered_once(make_settings, fake_slack, {"MAX_FILE_MB": "2"}, *files)
     newest = _newest(fake_openai)
     assert "anyone may read this" in newest and "the secret plan" not in newest
     assert "[I couldn't read secret.pdf: it is password-protected.]" in newest

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.conftest import RunningBot
 from tests.fakes.openai import Error, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
@@ -102,27 +104,27 @@ async def test_only_the_person_who_asked_may_share_the_summary(
     assert last["user"] == "U0MALLORY" and "Only the person who asked" in last["text"]
 
 
-async def test_a_channel_the_bot_is_not_in_gets_an_invitation_in_a_dm(
-    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+@pytest.mark.parametrize(
+    ("channel", "explained"),
+    [
+        ("C0OUT", "not a member of this channel. Invite me with `/invite @AI Assistant`"),
+        ("G0SECRET", "it is in a private channel or a direct message I'm not part of"),
+    ],
+)
+async def test_a_conversation_the_bot_is_not_in_is_explained_in_a_dm(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, channel: str, explained: str
 ) -> None:
-    thread = _thread(fake_slack, "C0OUT")
-    fake_slack.set_not_in_channel("C0OUT")
-    await _shortcut(bot, thread[0], channel_id="C0OUT")
+    thread = _thread(fake_slack, channel)
+    fake_slack.set_not_in_channel(channel)
+    await _shortcut(bot, thread[0], channel_id=channel)
     assert fake_openai.chat_requests() == []
     [dm] = fake_slack.calls_to("chat.postMessage")  # it cannot post in the channel either
-    assert dm.args["channel"] == "D0USER"
-    assert "not a member of this channel" in dm.args["text"] and "/invite" in dm.args["text"]
+    assert dm.args["channel"] == "D0USER" and explained in dm.args["text"]
 
 
-async def test_a_private_channel_or_a_missing_scope_is_explained(
+async def test_a_missing_scope_is_explained(
     bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
-    private = _thread(fake_slack, "G0SECRET")
-    fake_slack.set_not_in_channel("G0SECRET")
-    await _shortcut(bot, private[0], channel_id="G0SECRET")
-    [dm] = fake_slack.calls_to("chat.postMessage")
-    assert "private channel or a direct message" in dm.args["text"]
-
     public = _thread(fake_slack)
     fake_slack.fail("conversations.replies", "missing_scope")
     await _shortcut(bot, public[0])
