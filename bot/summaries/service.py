@@ -100,8 +100,10 @@ class ThreadSummaries:
     async def summarize(
         self, team_id: str, channel_id: str, thread_ts: str, *, requester: str
     ) -> str:
-        """The thread's summary in Markdown. ``ThreadUnreadable`` when Slack will not let the
-        bot read it, ``NothingToSummarize`` for a message without replies, ``ModelError``."""
+        """The thread's summary in Markdown, for the Slack user ``requester`` (a caller that is
+        not the shortcut, such as a tool, must first check they may see that thread).
+        ``ThreadUnreadable`` when Slack will not let the bot read it, ``NothingToSummarize``
+        for a message without replies, ``ModelError`` when the model gives none."""
         summary = await self._summarize(team_id, channel_id, thread_ts, requester)
         return summary.text
 
@@ -133,10 +135,8 @@ class ThreadSummaries:
         result = await self._openai.complete_chat(
             prompt, model=model, max_completion_tokens=budget.reserve_for_answer
         )
-        log.info(
-            "summarized a thread",
-            extra={"messages": len(messages), "left_out": left_out, "requester": requester},
-        )
+        log.info("summarized a thread", extra={"messages": len(messages), "left_out": left_out})
+        log.debug("thread summary asked for by %s", requester)
         return Summary(result.text.strip(), model)
 
     async def _deliver(self, request: SummaryRequest) -> None:

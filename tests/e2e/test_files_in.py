@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.conversations.tokens import TokenCounter
 from bot.store.models import MessageFile
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_statements import failing, storing_assistant_turn
 from tests.fakes.documents import make_docx, make_pdf
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
@@ -181,3 +182,22 @@ async def test_a_file_on_another_host_is_never_fetched_with_the_token(
     assert not any(r.path.startswith("/files/") for r in fake_openai.requests)
     [note, _answer] = fake_slack.thread("C0001", root)
     assert "I couldn't open notes.txt from Slack" in note.visible_text()
+
+
+async def test_a_retried_answer_takes_its_files_from_the_store_not_from_slack(
+    make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    notes = _shared(fake_slack, "notes.md", b"# Plan\nShip on Friday.", "text/markdown")
+    fake_openai.script_chat(Reply("Friday."), Reply("Friday."))
+    bot = await start_bot(make_settings(INBOX_LEASE_SECONDS="2"))
+    try:
+        with failing(bot.server.services.engine.sync_engine, storing_assistant_turn, 1) as failed:
+            root = await _mention_with(bot, fake_slack, "when?", notes)
+            await fake_slack.wait_for_calls("chat.stopStream", 2)  # the retry's answer
+    finally:
+        await bot.close()
+    assert len(failed) == 1
+    first, retried = (_newest(fake_openai, i) for i in (0, 1))
+    assert first == retried and "# Plan\nShip on Friday." in retried
+    assert fake_slack.downloads == [notes["id"]]
+    assert fake_slack.thread("C0001", root)[-1].visible_text().startswith("Friday.")
