@@ -22,7 +22,13 @@ from bot.conversations.catch_up import ThreadMessage
 from bot.conversations.channel_settings import channel_overrides
 from bot.conversations.notices import failure_notice
 from bot.conversations.tokens import TokenCounter
-from bot.errors import BotError, SlackDeliveryError, ThreadUnreadable, describe_error
+from bot.errors import (
+    BotError,
+    ModelError,
+    SlackDeliveryError,
+    ThreadUnreadable,
+    describe_error,
+)
 from bot.openai_api.client import OpenAIClient
 from bot.reference import new_reference_id
 from bot.slack_output.summary_messages import SummaryMessages
@@ -137,6 +143,8 @@ class ThreadSummaries:
         )
         log.info("summarized a thread", extra={"messages": len(messages), "left_out": left_out})
         log.debug("thread summary asked for by %s", requester)
+        if not result.text.strip():
+            raise ModelError("the model returned an empty summary", code="empty_summary")
         return Summary(result.text.strip(), model)
 
     async def _deliver(self, request: SummaryRequest) -> None:

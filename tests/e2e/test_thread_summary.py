@@ -144,3 +144,13 @@ async def test_a_message_without_replies_and_a_failing_model_are_told_plainly(
     await _shortcut(bot, thread[0])
     told = _ephemerals(fake_slack)[-1]["text"]
     assert "reference: `ref-" in told and "secret detail" not in told
+
+
+async def test_an_empty_summary_is_not_shown_as_one(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+) -> None:
+    thread = _thread(fake_slack)
+    fake_openai.script_chat(Reply("  "))
+    await _shortcut(bot, thread[0])
+    told = _ephemerals(fake_slack)[-1]
+    assert "blocks" not in told and "reference: `ref-" in told["text"]
