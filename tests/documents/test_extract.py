@@ -50,6 +50,11 @@ def test_word_documents_and_their_failures() -> None:
         archive.writestr("word/document.xml", b"\0" * (65 * 1024 * 1024))
     with pytest.raises(UnreadableDocument, match="unpacks to more than I can read"):
         extract_text(DocumentKind.DOCX, bomb.getvalue(), 1000)
+    garbled = io.BytesIO()
+    with zipfile.ZipFile(garbled, "w") as archive:
+        archive.writestr("[Content_Types].xml", b"<Types><unclosed")  # lxml raises its own error
+    with pytest.raises(UnreadableDocument, match=r"valid Word \(\.docx\) document"):
+        extract_text(DocumentKind.DOCX, garbled.getvalue(), 1000)
 
 
 @pytest.mark.parametrize(
