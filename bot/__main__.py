@@ -1,4 +1,4 @@
-"""Command line: ``python -m bot run | migrate | check | config-table``."""
+"""Command line: ``python -m bot run | migrate | check | config-table | usage | forget-user``."""
 
 from __future__ import annotations
 
@@ -8,11 +8,15 @@ import contextlib
 import logging
 import signal
 import sys
+from datetime import timedelta
 
 from bot.config import Settings, config_table
+from bot.data_commands import forget_user_command, usage_command
 from bot.errors import ConfigError
 from bot.logging_setup import configure_logging, scrub
 from bot.migrate import upgrade_to_head
+from bot.store.usage_repo import GROUPINGS
+from bot.usage.report import parse_since
 
 log = logging.getLogger("bot")
 
@@ -35,6 +39,13 @@ async def _serve(settings: Settings) -> None:
     await server.stop()
 
 
+def _period(text: str) -> timedelta:
+    try:
+        return parse_since(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 class StartupError(Exception):
     """The bot could not start serving (Slack unreachable, port taken, bad app token…)."""
 
@@ -52,6 +63,18 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("migrate", help="apply pending database migrations")
     commands.add_parser("check", help="validate configuration and reach the services")
     commands.add_parser("config-table", help="print the configuration table for the README")
+    usage = commands.add_parser("usage", help="print tokens, images and estimated cost")
+    usage.add_argument(
+        "--since", type=_period, default="7d", help="how far back: 24h, 7d, 2w (default 7d)"
+    )
+    usage.add_argument(
+        "--by", choices=GROUPINGS, default="model", help="group rows (default model)"
+    )
+    usage.add_argument("--csv", action="store_true", help="CSV for spreadsheets")
+    forget = commands.add_parser(
+        "forget-user", help="delete everything stored from and about one Slack user"
+    )
+    forget.add_argument("user_id", help="the Slack user id, e.g. U012ABCDEF")
     args = parser.parse_args(argv)
     if args.command == "config-table":
         print(config_table())
@@ -66,6 +89,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return asyncio.run(run_checks(settings))
     upgrade_to_head(settings.database_url)
+    if args.command == "usage":
+        print(
+            asyncio.run(usage_command(settings, period=args.since, by=args.by, as_csv=args.csv)),
+            end="\n" if not args.csv else "",
+        )
+    if args.command == "forget-user":
+        print(asyncio.run(forget_user_command(settings, args.user_id)))
     if args.command == "run":
         try:
             with contextlib.suppress(KeyboardInterrupt):

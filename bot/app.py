@@ -19,6 +19,7 @@ from bot.migrate import database_revision, head_revision
 from bot.reference import new_reference_id
 from bot.services import Services, open_services
 from bot.slack_requests import BytesSignatureVerifier, parse_delivery
+from bot.usage.ledger import Clock, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,9 @@ class BotServer:
     """The running bot: an HTTP server (events in HTTP mode; health and metrics always),
     Socket Mode when an app token is configured, and the inbox's workers."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
+        self._clock = clock
         self._stack = AsyncExitStack()
         self._services: Services | None = None
         # Socket Mode has no signing secret and no events route to verify.
@@ -74,12 +76,15 @@ class BotServer:
         return app
 
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
-        self._services = await self._stack.enter_async_context(open_services(self.settings))
+        self._services = await self._stack.enter_async_context(
+            open_services(self.settings, self._clock)
+        )
         self.bolt = build_bolt_app(self.services)
         self._fast = FastMessageIntake(self.services.slack, self.services.intake)
         # Load the tokenizer before the first message instead of during it.
         await asyncio.to_thread(self.services.counter.preload, [self.settings.openai_model])
         await self.services.inbox.start()
+        self.services.retention.start()
         self._runner = web.AppRunner(self.web_app(), access_log=None)
         await self._runner.setup()
         self._site = web.TCPSite(self._runner, host, self.settings.port if port is None else port)

@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+from urllib.parse import urlparse
+
 from bot.config import Settings
-from bot.services import open_services
+from bot.errors import BotError, describe_error
+from bot.services import Services, open_services
+from bot.slack_input.people import SlackPeople
 from bot.store.health import database_unreachable_reason
+
+
+class Report(Protocol):
+    def __call__(self, ok: bool, what: str, fix: str = "", *, fatal: bool = True) -> None: ...
 
 
 async def run_checks(settings: Settings) -> int:
     failures = 0
 
-    def report(ok: bool, what: str, fix: str = "") -> None:
+    def report(ok: bool, what: str, fix: str = "", *, fatal: bool = True) -> None:
         nonlocal failures
-        failures += not ok
-        print(f"{'OK  ' if ok else 'FAIL'} {what}{'' if ok else ' — ' + fix}")
+        failures += not ok and fatal
+        mark = "OK  " if ok else "FAIL" if fatal else "WARN"
+        print(f"{mark} {what}{'' if ok else ' — ' + fix}")
 
     report(True, f"configuration ({'Socket Mode' if settings.socket_mode else 'HTTP mode'})")
     async with open_services(settings) as services:
@@ -44,7 +54,74 @@ async def run_checks(settings: Settings) -> int:
                 "model server reachable",
                 f"check OPENAI_BASE_URL and OPENAI_API_KEY ({_reason(exc)})",
             )
+        for line in policy_summary(settings):
+            print(f"     {line}")
+        for group in _groups(settings):
+            try:
+                members = await SlackPeople(services.slack).group_members(group)
+                report(True, f"user group {group} expands ({len(members)} people)")
+            except BotError as exc:
+                report(
+                    False,
+                    f"user group {group} expands",
+                    f"check the id and the usergroups:read scope ({describe_error(exc)})",
+                )
+        if services.moderator is not None:
+            await _check_moderation(settings, services, report)
     return 1 if failures else 0
+
+
+def policy_summary(settings: Settings) -> list[str]:
+    """Who may use and change the bot, and what is moderated, in one line each."""
+
+    def listed(ids: tuple[str, ...], nobody: str) -> str:
+        return ", ".join(ids) if ids else nobody
+
+    admins = "workspace admins and owners" + (
+        f", and {', '.join(settings.admin_users)}" if settings.admin_users else ""
+    )
+    moderation = (
+        f"{','.join(sorted(settings.moderation))} with {settings.openai_moderation_model} at "
+        f"{urlparse(settings.moderation_base_url or settings.openai_base_url).netloc}, "
+        f"on error {settings.moderation_on_error}"
+        if settings.moderation
+        else "off"
+    )
+    return [
+        f"settings changed by: {admins} (ADMIN_USERS)",
+        "models allowed: "
+        + ", ".join(dict.fromkeys((settings.openai_model, *settings.allowed_models)))
+        + " (ALLOWED_MODELS)",
+        f"users allowed: {listed(settings.allowed_users, 'everyone')} (ALLOWED_USERS)",
+        f"users blocked: {listed(settings.blocked_users, 'nobody')} (BLOCKED_USERS)",
+        f"channels: {listed(settings.allowed_channels, 'every channel')} (ALLOWED_CHANNELS)",
+        f"Slack Connect users: {settings.external_users} (EXTERNAL_USERS)",
+        f"moderation: {moderation} (MODERATION)",
+    ]
+
+
+def _groups(settings: Settings) -> list[str]:
+    entries = (*settings.allowed_users, *settings.blocked_users)
+    return list(dict.fromkeys(e for e in entries if e.startswith("S")))
+
+
+async def _check_moderation(settings: Settings, services: Services, report: Report) -> None:
+    assert services.moderator is not None
+    refusing = settings.moderation_on_error == "refuse"
+    consequence = "every request is refused" if refusing else "answers go unchecked"
+    try:
+        await services.moderator.moderate(
+            "moderation check", model=settings.openai_moderation_model
+        )
+        report(True, f"moderation endpoint answers ({settings.openai_moderation_model})")
+    except BotError as exc:
+        report(
+            False,
+            "moderation endpoint answers",
+            f"{consequence} ({describe_error(exc)}); set MODERATION_BASE_URL and "
+            "MODERATION_API_KEY to a server with /moderations (e.g. OpenAI), or MODERATION=off",
+            fatal=refusing,
+        )
 
 
 def _reason(exc: Exception) -> str:

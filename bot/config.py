@@ -14,7 +14,9 @@ from urllib.parse import urlparse
 
 from dotenv import dotenv_values
 
+from bot.config_lists import moderation_modes, names, slack_ids
 from bot.errors import ConfigError
+from bot.usage.prices import Price, parse_model_prices
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful assistant in a Slack workspace. Answer clearly and concisely, "
@@ -56,6 +58,55 @@ def _positive_float(name: str, value: str) -> float:
     if number <= 0:
         raise ConfigError(name, f"must be greater than 0, got {number}")
     return number
+
+
+def _context_tokens(name: str, value: str) -> dict[str, int]:
+    """``8192`` (every model), ``gpt-4o=128000,llama3.1=8192`` (per model), or both; the key
+    ``*`` stands for every model."""
+    windows: dict[str, int] = {}
+    for entry in (part.strip() for part in value.split(",")):
+        if not entry:
+            continue
+        model, _, tokens = entry.rpartition("=")
+        model = model.strip().lower() or "*"
+        if model in windows:
+            raise ConfigError(name, f"names {model!r} twice")
+        try:
+            windows[model] = _positive_int(name, tokens.strip())
+        except ConfigError:
+            raise ConfigError(
+                name,
+                f"{entry!r} is not a window: give a number of tokens (8192) or "
+                "model=tokens entries (gpt-4o=128000,llama3.1=8192)",
+            ) from None
+    return windows
+
+
+def _zero_or_more(convert: type[int] | type[float], what: str) -> Callable[[str, str], Any]:
+    """``convert``'s numbers from 0 up, ``what`` naming them (and what 0 means) in errors."""
+
+    def parse(name: str, value: str) -> int | float:
+        try:
+            number = convert(value)
+        except ValueError:
+            raise ConfigError(name, f"must be {what}, got {value!r}") from None
+        if not 0 <= number < float("inf"):
+            raise ConfigError(name, f"must be 0 or more, got {value!r}")
+        return number
+
+    return parse
+
+
+_tokens_or_images = _zero_or_more(int, "a whole number (0 = unlimited)")
+_days = _zero_or_more(int, "a whole number of days (0 = keep everything)")
+_usd = _zero_or_more(float, "a number of US dollars (0 = unlimited)")
+
+
+def _flag(name: str, value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in ("true", "false", "1", "0", "yes", "no"):
+        raise ConfigError(name, f"must be true or false, got {value!r}")
+    return lowered in ("true", "1", "yes")
 
 
 def _port(name: str, value: str) -> int:
@@ -103,6 +154,34 @@ def _text(name: str, value: str) -> str:
     return value
 
 
+MAX_SUGGESTED_PROMPTS = 4
+DEFAULT_SUGGESTED_PROMPTS = (
+    "Explain something|Explain how DNS works, step by step, for someone new to it;"
+    "Draw a picture|/imagine a lighthouse at dawn in watercolour;"
+    "Improve my writing|Make this paragraph clearer and friendlier:;"
+    "Plan a meeting|Help me plan a one-hour team workshop with an agenda"
+)
+
+
+def _suggested_prompts(name: str, value: str) -> tuple[tuple[str, str], ...]:
+    """``title|message`` pairs separated by ``;`` (at most 4), as the Messages tab offers them."""
+    pairs: list[tuple[str, str]] = []
+    for item in (part.strip() for part in value.split(";")):
+        if not item:
+            continue
+        title, bar, message = (piece.strip() for piece in item.partition("|"))
+        if not (bar and title and message):
+            raise ConfigError(
+                name, f"each prompt must be `title|message`, got {item[:40]!r}; separate them by ;"
+            )
+        pairs.append((title, message))
+    if len(pairs) > MAX_SUGGESTED_PROMPTS:
+        raise ConfigError(
+            name, f"Slack shows at most {MAX_SUGGESTED_PROMPTS} prompts, got {len(pairs)}"
+        )
+    return tuple(pairs)
+
+
 _APP_PAGE = "your app's page at https://api.slack.com/apps"
 
 
@@ -115,6 +194,10 @@ class Variable:
     default: str | None
     doc: str
     secret: bool = False
+    unset: Any = ""
+    """The value when the variable is empty and its default is too."""
+    parses_empty: bool = False
+    """Parse the empty value too (lists: empty means an empty tuple, not a string)."""
 
 
 VARIABLES: tuple[Variable, ...] = (
@@ -171,15 +254,28 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("SYSTEM_PROMPT", _text, DEFAULT_SYSTEM_PROMPT, "Default system prompt."),
     Variable(
         "MODEL_CONTEXT_TOKENS",
-        _positive_int,
-        "128000",
-        "Context window assumed for model names the bot does not know.",
+        _context_tokens,
+        "",
+        "Context window in tokens: a number for every model, and/or per-model entries "
+        "(`gpt-4o=128000,llama3.1=8192`, longest name prefix wins); overrides the built-in "
+        "table of OpenAI models. Unset: that table, else 128000. A smaller window a server "
+        "reports in its errors is learned and remembered in the database.",
+        unset={},
     ),
     Variable(
         "ANSWER_MAX_TOKENS",
         _positive_int,
         "4096",
-        "Tokens reserved for the answer when fitting history into the context window.",
+        "Longest answer in tokens: sent with every chat request (`max_completion_tokens`, or "
+        "`max_tokens` for servers that refuse it) and kept free in the window (at most half "
+        "of it). An answer cut at this limit says so.",
+    ),
+    Variable(
+        "HISTORY_MAX_TOKENS",
+        _positive_int,
+        "16000",
+        "Most tokens of thread history sent with one answer, however large the window, so "
+        "each answer's cost stays bounded; older turns are left out, with a footnote.",
     ),
     Variable(
         "VISION_MODELS",
@@ -256,6 +352,140 @@ VARIABLES: tuple[Variable, ...] = (
         "25",
         "On SIGTERM, how long in-flight answers may finish before the process exits.",
     ),
+    Variable(
+        "ADMIN_USERS",
+        slack_ids("UW", "U012AB3CD"),
+        "",
+        "Comma-separated user ids who may change `/ai-settings`, besides workspace admins and "
+        "owners.",
+        parses_empty=True,
+    ),
+    Variable(
+        "ALLOWED_MODELS",
+        names,
+        "",
+        "Comma-separated model names or prefixes `/ai-settings model` may choose; empty: only "
+        "`OPENAI_MODEL`, which is always allowed.",
+        parses_empty=True,
+    ),
+    Variable(
+        "ALLOWED_USERS",
+        slack_ids("UWS", "U012AB3CD,S0614TZR7"),
+        "",
+        "Comma-separated user or user-group (`S…`) ids who may use the bot; empty: everyone.",
+        parses_empty=True,
+    ),
+    Variable(
+        "ALLOWED_CHANNELS",
+        slack_ids("CGD", "C012AB3CD"),
+        "",
+        "Comma-separated channel ids where the bot answers; empty: every channel. DMs with the "
+        "bot follow the user lists only.",
+        parses_empty=True,
+    ),
+    Variable(
+        "BLOCKED_USERS",
+        slack_ids("UWS", "U012AB3CD,S0614TZR7"),
+        "",
+        "Comma-separated user or user-group ids never served; wins over `ALLOWED_USERS`.",
+        parses_empty=True,
+    ),
+    Variable(
+        "EXTERNAL_USERS",
+        _choice("refuse", "allow"),
+        "refuse",
+        "`allow` to answer people of other organisations in Slack Connect channels.",
+    ),
+    Variable(
+        "MODERATION",
+        moderation_modes,
+        "off",
+        "`off`, `input` (the user's text and images are checked before the model is asked) or "
+        "`input,output` (the answer is checked too, and shown once checked).",
+    ),
+    Variable(
+        "OPENAI_MODERATION_MODEL",
+        _text,
+        "omni-moderation-latest",
+        "Model for `POST /moderations`.",
+    ),
+    Variable(
+        "MODERATION_ON_ERROR",
+        _choice("allow", "refuse"),
+        "allow",
+        "When the moderation server fails or lacks the endpoint: `allow` (answer, warn in the "
+        "log at most once a minute) or `refuse`.",
+    ),
+    Variable(
+        "MODERATION_BASE_URL",
+        _base_url,
+        "",
+        "Moderation server when it is not `OPENAI_BASE_URL` (e.g. OpenAI while chat is "
+        "self-hosted).",
+    ),
+    Variable(
+        "MODERATION_API_KEY",
+        _text,
+        "",
+        "Key for `MODERATION_BASE_URL`; unset: `OPENAI_API_KEY`.",
+        secret=True,
+    ),
+    Variable(
+        "USER_DAILY_TOKENS",
+        _tokens_or_images,
+        "0",
+        "Model tokens (in + out) one user may use per UTC day; then a notice until midnight "
+        "UTC. 0 = unlimited.",
+    ),
+    Variable(
+        "USER_DAILY_IMAGES",
+        _tokens_or_images,
+        "0",
+        "Images one user may have `/imagine` make per UTC day. 0 = unlimited.",
+    ),
+    Variable(
+        "WORKSPACE_MONTHLY_TOKENS",
+        _tokens_or_images,
+        "0",
+        "Model tokens one workspace may use per calendar month (UTC). 0 = unlimited.",
+    ),
+    Variable(
+        "WORKSPACE_MONTHLY_USD",
+        _usd,
+        "0",
+        "Estimated USD (see `MODEL_PRICES`) one workspace may spend per calendar month (UTC). "
+        "0 = unlimited.",
+    ),
+    Variable(
+        "BUDGET_EXEMPT_ADMINS",
+        _flag,
+        "false",
+        "`true`: the users of `ADMIN_USERS` are not held to the budgets above.",
+    ),
+    Variable(
+        "MODEL_PRICES",
+        parse_model_prices,
+        "",
+        "Prices for the cost estimate, over the built-in ones for OpenAI models: `name=in/out` "
+        "in USD per 1M tokens, or `name=usd` per image, comma-separated "
+        "(`gpt-4o=2.5/10,llama3.1=0/0,gpt-image-1=0.04`). Unpriced models show tokens only.",
+        unset={},
+    ),
+    Variable(
+        "RETENTION_DAYS",
+        _days,
+        "0",
+        "Days to keep message text (with attached files' text), recorded deliveries, image "
+        "prompts, thread summaries, feedback and whom usage was for; older ones are purged "
+        "hourly. 0 = keep.",
+    ),
+    Variable(
+        "SUGGESTED_PROMPTS",
+        _suggested_prompts,
+        DEFAULT_SUGGESTED_PROMPTS,
+        "Prompts offered when someone opens the bot's Messages tab: up to 4 `title\\|message` "
+        "pairs separated by `;` (a message may be an `/imagine …` picture request).",
+    ),
     Variable("LOG_LEVEL", _choice("debug", "info", "warning", "error"), "info", "Log level."),
     Variable("LOG_FORMAT", _choice("text", "json"), "text", "`text`, or `json` for containers."),
 )
@@ -276,8 +506,9 @@ class Settings:
     database_url: str
     port: int
     system_prompt: str
-    model_context_tokens: int
+    model_context_tokens: dict[str, int]
     answer_max_tokens: int
+    history_max_tokens: int
     vision_models: str
     max_images_per_message: int
     max_attachment_mb_per_message: int
@@ -291,6 +522,25 @@ class Settings:
     worker_concurrency: int
     inbox_lease_seconds: float
     shutdown_grace_seconds: float
+    admin_users: tuple[str, ...]
+    allowed_models: tuple[str, ...]
+    allowed_users: tuple[str, ...]
+    allowed_channels: tuple[str, ...]
+    blocked_users: tuple[str, ...]
+    external_users: str
+    moderation: frozenset[str]
+    openai_moderation_model: str
+    moderation_on_error: str
+    moderation_base_url: str
+    moderation_api_key: str = field(repr=False)
+    user_daily_tokens: int
+    user_daily_images: int
+    workspace_monthly_tokens: int
+    workspace_monthly_usd: float
+    budget_exempt_admins: bool
+    model_prices: Mapping[str, Price]
+    retention_days: int
+    suggested_prompts: tuple[tuple[str, str], ...]
     log_level: str
     log_format: str
 
@@ -317,7 +567,8 @@ class Settings:
                         var.name, f"is required. {var.doc} Set it in .env or the environment."
                     )
                 raw = var.default
-            parsed[var.name.lower()] = var.parse(var.name, raw) if raw else raw
+            parse = raw or var.parses_empty
+            parsed[var.name.lower()] = var.parse(var.name, raw or "") if parse else var.unset
         settings = cls(**parsed)
         if not settings.socket_mode and not settings.slack_signing_secret:
             raise ConfigError(
@@ -344,6 +595,8 @@ def config_table() -> str:
             default = "unset"
         elif var.name == "SYSTEM_PROMPT":
             default = "a short helpful-assistant prompt"
+        elif var.name == "SUGGESTED_PROMPTS":
+            default = "four prompts (explain, draw, improve writing, plan)"
         else:
             default = f"`{var.default}`"
         rows.append(f"| `{var.name}` | {var.doc} | {default} |")

@@ -8,7 +8,8 @@ each (``openai_api/_transport.py`` and ``slack_output``), so callers catch only 
     │   ├── ModelUnavailable         connection refused/reset, DNS failure
     │   ├── ModelRateLimited         429, carries ``retry_after`` seconds when the server said
     │   ├── ModelRefused             content policy: the request was declined
-    │   ├── ModelContextTooLong      400 ``context_length_exceeded``
+    │   ├── ModelContextTooLong      400 ``context_length_exceeded``; the server's own figures
+    │   ├── ModelParameterRejected   400 naming a parameter the server does not take
     │   ├── ModelStreamInterrupted   the stream broke after some text; carries ``partial_text``
     │   └── ModelStatusError         any other HTTP error status, with OpenAI's code and message
     ├── SlackDeliveryError           Slack refused (``ok: false``) or was unreachable (``request_failed``)
@@ -18,6 +19,9 @@ each (``openai_api/_transport.py`` and ``slack_output``), so callers catch only 
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
 
 
 class BotError(Exception):
@@ -72,7 +76,30 @@ class ModelRefused(ModelError):
 
 
 class ModelContextTooLong(ModelError):
-    """The request did not fit the model's context window."""
+    """The request did not fit the model's context window. The figures are the server's own,
+    when its error gave them: its window (``window``) and what it counted for our messages
+    (``prompt_tokens``); None when it did not say."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        window: int | None = None,
+        prompt_tokens: int | None = None,
+    ) -> None:
+        super().__init__(message, status=status, code=code)
+        self.window = window
+        self.prompt_tokens = prompt_tokens
+
+
+class ModelParameterRejected(ModelError):
+    """The server refused a request parameter it does not support (``param``)."""
+
+    def __init__(self, message: str, *, param: str, status: int, code: str | None = None) -> None:
+        super().__init__(message, status=status, code=code)
+        self.param = param
 
 
 class ModelStreamInterrupted(ModelError):
@@ -132,3 +159,25 @@ def describe_error(error: BaseException) -> str:
         return f"{name}: {reason}" if reason else name
     cause = getattr(error, "orig", None)  # SQLAlchemy wraps the driver's own error
     return f"{name} ({type(cause).__name__})" if cause is not None else name
+
+
+def log_failure(
+    logger: logging.Logger,
+    what: str,
+    error: BaseException,
+    *,
+    reference_id: str | None = None,
+    level: int = logging.ERROR,
+    extra: Mapping[str, object] | None = None,
+) -> None:
+    """Log that ``what`` failed, with ``describe_error``'s words and the reference id the user
+    was given. A bug (not a ``BotError``) also gets its traceback, which the operator needs to
+    fix it; the bot's own errors are said in full by their type and code."""
+    logger.log(
+        level,
+        "%s: %s",
+        what,
+        describe_error(error),
+        exc_info=None if isinstance(error, BotError) else error,
+        extra={**(extra or {}), **({"reference_id": reference_id} if reference_id else {})},
+    )

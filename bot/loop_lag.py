@@ -8,8 +8,9 @@ without making Slack's acknowledgements wait, so new work waits (durably) for a 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
+
+from bot.background import OwnedTask
 
 
 class LoopLag:
@@ -20,22 +21,17 @@ class LoopLag:
         self.lag = 0.0
         self.ticks = 0
         """How many times the watcher woke: a clock of the loop's own pace."""
-        self._task: asyncio.Task[None] | None = None
+        self._task = OwnedTask("loop-lag")
 
     @property
     def saturated(self) -> bool:
         return self.lag > self._limit
 
     def start(self) -> None:
-        if self._task is None:
-            self._task = asyncio.create_task(self._watch(), name="loop-lag")
+        self._task.start(self._watch)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._task.stop()
 
     async def _watch(self) -> None:
         while True:

@@ -72,8 +72,14 @@ class Metrics:
         )
         self._tokens = Counter(
             "slackbot_model_tokens",
-            "Model tokens by direction (in, out).",
-            ["direction"],
+            "Model tokens by model and direction (in, out).",
+            ["model", "direction"],
+            registry=r,
+        )
+        self._cost = Counter(
+            "slackbot_model_cost_usd",
+            "Estimated model cost in USD by model (price table and MODEL_PRICES).",
+            ["model"],
             registry=r,
         )
         self._images = Counter("slackbot_images_generated", "Images posted to Slack.", registry=r)
@@ -82,6 +88,18 @@ class Metrics:
         )
         self._openai_errors = Counter(
             "slackbot_openai_errors", "Model server errors by code.", ["code"], registry=r
+        )
+        self._refusals = Counter(
+            "slackbot_policy_refusals",
+            "Requests refused by policy (access, moderation …) by code.",
+            ["code"],
+            registry=r,
+        )
+        self._moderation_errors = Counter(
+            "slackbot_moderation_errors",
+            "Moderation calls that failed (answered or refused by MODERATION_ON_ERROR), by code.",
+            ["code"],
+            registry=r,
         )
         self._slack_errors = Counter(
             "slackbot_slack_errors", "Slack Web API errors by code.", ["code"], registry=r
@@ -99,9 +117,14 @@ class Metrics:
         self._answers.labels("answered" if answered else "failed").inc()
         self._answer_seconds.observe(seconds)
 
-    def model_tokens(self, *, prompt: int, completion: int) -> None:
-        self._tokens.labels("in").inc(prompt)
-        self._tokens.labels("out").inc(completion)
+    def model_usage(
+        self, *, model: str, prompt: int, completion: int, cost_usd: float | None
+    ) -> None:
+        """One model call's tokens and, when the model has a price, its estimated cost."""
+        self._tokens.labels(model, "in").inc(prompt)
+        self._tokens.labels(model, "out").inc(completion)
+        if cost_usd is not None:
+            self._cost.labels(model).inc(cost_usd)
 
     def images_generated(self, count: int = 1) -> None:
         self._images.inc(count)
@@ -110,8 +133,13 @@ class Metrics:
         self._in_flight.set_function(read)
 
     def openai_error(self, error: ModelError) -> None:
-        code = error.code or (f"http_{error.status}" if error.status else type(error).__name__)
-        self._openai_errors.labels(code).inc()
+        self._openai_errors.labels(_model_error_code(error)).inc()
+
+    def policy_refused(self, code: str) -> None:
+        self._refusals.labels(code).inc()
+
+    def moderation_error(self, error: ModelError) -> None:
+        self._moderation_errors.labels(_model_error_code(error)).inc()
 
     def slack_error(self, code: str) -> None:
         self._slack_errors.labels(code).inc()
@@ -137,6 +165,11 @@ class SlackErrorCounter(AsyncRetryHandler):
         if code is not None:
             self._metrics.slack_error(code)
         return False
+
+
+def _model_error_code(error: ModelError) -> str:
+    """OpenAI's error code, else ``http_<status>``, else the error's type."""
+    return error.code or (f"http_{error.status}" if error.status else type(error).__name__)
 
 
 def _failure_code(response: HttpResponse | None) -> str | None:

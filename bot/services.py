@@ -21,27 +21,49 @@ from bot.config import Settings
 from bot.conversations.answer import AnswerRunner
 from bot.conversations.catch_up import CatchUp
 from bot.conversations.channel_settings import ChannelSettingsService
+from bot.conversations.earlier_attempt import EarlierAttempt
 from bot.conversations.edits import TurnEdits
 from bot.conversations.intake import MESSAGE_KIND, MessageIntake, admit_messages
 from bot.conversations.locks_pg import thread_locks_for
+from bot.conversations.policy_checks import PolicyChecks
 from bot.conversations.prompt import AnswerPolicy, PromptBuilder
 from bot.conversations.service import ConversationService
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.vision import AttachmentLimits, ImageInputs
+from bot.conversations.windows import ModelWindows, server_identity
 from bot.documents import DocumentLimits, DocumentReader
+from bot.home.content import HomeModels
+from bot.home.service import AppHome
 from bot.images.service import ImageService
 from bot.inbox import Inbox
 from bot.metrics import Metrics, SlackErrorCounter
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.retry import RetryPolicy
+from bot.policy.access import AccessLists, AccessRule
+from bot.policy.budgets import BudgetLimits, Budgets
+from bot.policy.moderation import ModerationRule, ModerationSettings
+from bot.policy.refusals import RefusalDesk
+from bot.policy.rules import Policies, Policy
+from bot.policy.settings_access import SettingsAccess
+from bot.policy.usergroups import UserGroups
+from bot.privacy.retention import RetentionPurge
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
+from bot.slack_input.people import SlackPeople
+from bot.slack_input.roles import WorkspaceRoles
+from bot.slack_output.agent_surface import AgentSurface, SuggestedPrompt
+from bot.slack_output.announcements import ChannelAnnouncer
 from bot.slack_output.files import SlackFiles
+from bot.slack_output.refusals import SlackRefusals
+from bot.slack_output.retire import ReplyRetirer
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.summary_messages import SummaryMessages
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
 from bot.store.write_gate import INTAKE, WriteGate
 from bot.summaries import ThreadSummaries
+from bot.usage.ledger import Clock, UsageLedger, utc_now
+from bot.usage.prices import PriceTable
+from bot.usage.summary import LedgerSummary
 
 
 @dataclass
@@ -61,6 +83,12 @@ class Services:
     images: ImageService
     edits: TurnEdits
     channel_settings: ChannelSettingsService
+    moderator: OpenAIClient | None
+    """The moderation server's client; None with ``MODERATION=off``."""
+    ledger: UsageLedger
+    retention: RetentionPurge
+    surface: AgentSurface
+    home: AppHome
     summaries: ThreadSummaries
 
 
@@ -93,9 +121,65 @@ def build_openai_client(settings: Settings, metrics: Metrics) -> OpenAIClient:
     )
 
 
+def build_moderation_client(settings: Settings, metrics: Metrics) -> OpenAIClient | None:
+    """Its own client (``MODERATION_BASE_URL`` / ``MODERATION_API_KEY`` or the chat server's),
+    with a short retry budget: every message waits for it."""
+    if not settings.moderation:
+        return None
+    return OpenAIClient(
+        settings.moderation_base_url or settings.openai_base_url,
+        settings.moderation_api_key or settings.openai_api_key,
+        connect_timeout=settings.openai_connect_timeout,
+        read_timeout=min(settings.openai_read_timeout, 20.0),
+        max_connections=100,
+        retry=RetryPolicy(max_attempts=2, base_delay=0.2, max_total=10.0),
+        on_error=metrics.openai_error,
+    )
+
+
+def build_policies(
+    settings: Settings, people: SlackPeople, moderator: OpenAIClient | None, metrics: Metrics
+) -> tuple[Policies, ModerationRule | None]:
+    access = AccessRule(
+        AccessLists(
+            allowed_users=settings.allowed_users,
+            allowed_channels=settings.allowed_channels,
+            blocked_users=settings.blocked_users,
+            allow_external=settings.external_users == "allow",
+        ),
+        UserGroups(people),
+    )
+    if moderator is None:
+        return Policies(access=Policy([access])), None
+    moderation = ModerationRule(
+        moderator,
+        ModerationSettings(
+            model=settings.openai_moderation_model,
+            check_input="input" in settings.moderation,
+            check_output="output" in settings.moderation,
+            refuse_on_error=settings.moderation_on_error == "refuse",
+        ),
+        metrics,
+    )
+    return Policies(access=Policy([access]), content=Policy([moderation])), moderation
+
+
+def budget_limits(settings: Settings) -> BudgetLimits:
+    return BudgetLimits(
+        user_daily_tokens=settings.user_daily_tokens,
+        user_daily_images=settings.user_daily_images,
+        workspace_monthly_tokens=settings.workspace_monthly_tokens,
+        workspace_monthly_usd=settings.workspace_monthly_usd,
+        exempt_users=frozenset(settings.admin_users)
+        if settings.budget_exempt_admins
+        else frozenset(),
+    )
+
+
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """Build every long-lived object; on exit close each one, whatever failed."""
+async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Services]:
+    """Build every long-lived object; on exit close each one, whatever failed. ``clock`` is
+    what budgets, the usage ledger and retention take for now."""
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
@@ -112,22 +196,38 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         stack.push_async_callback(slack.session.close)
         openai = build_openai_client(settings, metrics)
         stack.push_async_callback(openai.aclose)
+        moderator = build_moderation_client(settings, metrics)
+        if moderator is not None:
+            stack.push_async_callback(moderator.aclose)
+        people = SlackPeople(slack)
+        policies, moderation = build_policies(settings, people, moderator, metrics)
         downloads = SlackFileDownloader(settings.slack_bot_token, settings.slack_api_url)
         stack.push_async_callback(downloads.aclose)
         tasks = BackgroundTasks()
         replies = SlackReplies(slack, tasks=tasks)
+        refusals = RefusalDesk(sessions, SlackRefusals(replies, UserNotes(slack)), metrics)
         counter = TokenCounter()
         thread_reader = SlackThreadReader(slack)
         # Images and files being read share one budget of bytes held at once.
         in_flight = ByteBudget(settings.max_attachment_mb_in_flight * MIB)
+        prices = PriceTable(settings.model_prices)
+        budgets = Budgets(sessions, budget_limits(settings), prices, clock)
+        ledger = UsageLedger(sessions, prices=prices, metrics=metrics, clock=clock)
+        retention = RetentionPurge(sessions, engine, days=settings.retention_days, clock=clock)
+        stack.push_async_callback(retention.stop)
+        windows = ModelWindows(
+            sessions,
+            server=server_identity(settings.openai_base_url),
+            configured=settings.model_context_tokens,
+        )
         prompts = PromptBuilder(
             sessions=sessions,
             counter=counter,
             policy=AnswerPolicy(
                 model=settings.openai_model,
                 system_prompt=settings.system_prompt,
-                default_context_tokens=settings.model_context_tokens,
                 answer_max_tokens=settings.answer_max_tokens,
+                history_max_tokens=settings.history_max_tokens,
             ),
             catch_up=CatchUp(sessions, thread_reader, counter),
             images_in=ImageInputs(
@@ -148,13 +248,39 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                     in_flight=in_flight,
                 ),
             ),
+            windows=windows,
+        )
+        surface = AgentSurface(slack)
+        images = ImageService(
+            sessions=sessions,
+            openai=openai,
+            files=SlackFiles(slack),
+            notes=UserNotes(slack),
+            model=settings.openai_image_model,
+            metrics=metrics,
+            tasks=tasks,
+            policies=policies,
+            refusals=refusals,
+            budgets=budgets,
+            ledger=ledger,
         )
         conversations = ConversationService(
             prompts=prompts,
-            answers=AnswerRunner(openai=openai, prompts=prompts, metrics=metrics),
+            answers=AnswerRunner(
+                openai=openai,
+                prompts=prompts,
+                windows=windows,
+                answer_check=moderation,
+            ),
             replies=replies,
+            budgets=budgets,
+            ledger=ledger,
+            earlier=EarlierAttempt(sessions, ReplyRetirer(replies)),
             locks=thread_locks_for(engine),
             metrics=metrics,
+            policy=PolicyChecks(policies, refusals, sessions),
+            surface=surface,
+            images=images,
         )
         inbox = Inbox(
             sessions,
@@ -178,21 +304,33 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             inbox,
             MessageIntake(inbox),
             conversations,
-            images=ImageService(
-                sessions=sessions,
-                openai=openai,
-                files=SlackFiles(slack),
-                notes=UserNotes(slack),
-                model=settings.openai_image_model,
-                metrics=metrics,
-                tasks=tasks,
-            ),
+            images=images,
             edits=TurnEdits(sessions),
             channel_settings=ChannelSettingsService(
                 sessions,
                 openai,
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
+                access=SettingsAccess(
+                    people,
+                    admin_users=settings.admin_users,
+                    default_model=settings.openai_model,
+                    allowed_models=settings.allowed_models,
+                ),
+                announcer=ChannelAnnouncer(slack),
+                tasks=tasks,
+            ),
+            moderator=moderator,
+            ledger=ledger,
+            retention=retention,
+            surface=surface,
+            home=AppHome(
+                sessions=sessions,
+                surface=surface,
+                roles=WorkspaceRoles(slack),
+                prompts=[SuggestedPrompt(t, m) for t, m in settings.suggested_prompts],
+                models=HomeModels(settings.openai_model, settings.openai_image_model),
+                usage=LedgerSummary(sessions, prices, clock),
             ),
             summaries=ThreadSummaries(
                 sessions=sessions,
@@ -203,6 +341,11 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 notes=UserNotes(slack),
                 tasks=tasks,
                 model=settings.openai_model,
-                default_context_tokens=settings.model_context_tokens,
+                history_max_tokens=settings.history_max_tokens,
+                windows=windows,
+                policies=policies,
+                refusals=refusals,
+                budgets=budgets,
+                ledger=ledger,
             ),
         )

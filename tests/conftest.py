@@ -8,6 +8,7 @@ import os
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -17,6 +18,7 @@ import pytest
 from bot.app import BotServer
 from bot.config import Settings
 from bot.migrate import upgrade_to_head
+from bot.usage.ledger import Clock, utc_now
 from tests.fakes.bot_env import SIGNING_SECRET, bot_env
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
@@ -124,10 +126,22 @@ class RunningBot:
         await self.server.stop()
 
 
-async def start_bot(settings: Settings) -> RunningBot:
-    server = BotServer(settings)
+async def start_bot(settings: Settings, clock: Clock = utc_now) -> RunningBot:
+    """The bot on an ephemeral port; ``clock`` is its now for budgets, usage and retention."""
+    server = BotServer(settings, clock)
     await server.start(host="127.0.0.1", port=0)
     return RunningBot(server)
+
+
+@asynccontextmanager
+async def running_bot(settings: Settings) -> AsyncIterator[RunningBot]:
+    """``async with running_bot(make_settings(...)) as bot``: started, and stopped whatever the
+    test did."""
+    bot = await start_bot(settings)
+    try:
+        yield bot
+    finally:
+        await bot.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.bot_env import bot_env
-from tests.fakes.openai import FakeOpenAI
+from tests.fakes.openai import Error, FakeOpenAI
 from tests.fakes.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,9 +39,10 @@ async def test_good_configuration_is_all_ok(
 ) -> None:
     code, out, err = await _check(tmp_path, bot_env(fake_slack, fake_openai, sqlite_url))
     assert code == 0, out + err
-    lines = out.splitlines()
+    lines = [line for line in out.splitlines() if not line.startswith(" ")]  # checks, not facts
     assert len(lines) == 4 and all(line.startswith("OK") for line in lines), out
     assert "HTTP mode" in lines[0] and "bot user U0BOT" in out
+    assert "moderation: off (MODERATION)" in out and "users allowed: everyone" in out
     assert "Traceback" not in err
 
 
@@ -51,8 +52,10 @@ async def test_good_configuration_is_all_ok(
         ({"OPENAI_API_KEY": None}, "OPENAI_API_KEY"),
         # An in-flight budget smaller than one message's images could never hold them.
         ({"MAX_ATTACHMENT_MB_IN_FLIGHT": "16"}, "MAX_ATTACHMENT_MB_IN_FLIGHT"),
+        ({"ALLOWED_USERS": "U0ONE,#general"}, "ALLOWED_USERS"),
+        ({"MODERATION": "output"}, "MODERATION"),
     ],
-    ids=["missing", "inconsistent"],
+    ids=["missing", "inconsistent", "not-an-id", "output-alone"],
 )
 async def test_bad_configuration_is_one_line_naming_the_variable_and_exit_2(
     fake_slack: FakeSlack,
@@ -100,3 +103,53 @@ async def test_socket_mode_that_cannot_connect_says_so_in_one_line_without_a_tra
     assert "Could not start" in err and "SLACK_APP_TOKEN" in err
     assert "Traceback" not in err
     assert "xapp-1-test" not in err
+
+
+async def test_policy_settings_are_reported_and_moderation_and_groups_are_tried(
+    fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str, tmp_path: Path
+) -> None:
+    fake_slack.add_usergroup("S0TEAM", ["U0ONE", "U0TWO"])
+    env = bot_env(
+        fake_slack,
+        fake_openai,
+        sqlite_url,
+        ADMIN_USERS="U0LEAD",
+        ALLOWED_USERS="S0TEAM,U0SOLO",
+        BLOCKED_USERS="S0GONE",
+        ALLOWED_CHANNELS="C0001",
+        ALLOWED_MODELS="gpt-4.1",
+        MODERATION="input,output",
+    )
+    code, out, err = await _check(tmp_path, env)
+    assert code == 1, out + err  # S0GONE is no group
+    assert "settings changed by: workspace admins and owners, and U0LEAD" in out
+    assert "models allowed: gpt-4o-mini, gpt-4.1" in out
+    assert "users allowed: S0TEAM, U0SOLO" in out and "channels: C0001" in out
+    assert "Slack Connect users: refuse" in out
+    assert "moderation: input,output with omni-moderation-latest at 127.0.0.1" in out
+    assert "OK   user group S0TEAM expands (2 people)" in out
+    assert "FAIL user group S0GONE expands" in out and "no_such_subteam" in out
+    assert "OK   moderation endpoint answers" in out
+    assert fake_openai.moderation_requests()[0]["model"] == "omni-moderation-latest"
+
+
+@pytest.mark.parametrize(
+    ("on_error", "code", "mark"), [("allow", 0, "WARN"), ("refuse", 1, "FAIL")]
+)
+async def test_a_server_without_moderation_is_a_warning_unless_it_refuses_everything(
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+    sqlite_url: str,
+    tmp_path: Path,
+    on_error: str,
+    code: int,
+    mark: str,
+) -> None:
+    fake_openai.script_moderations(Error(404, None, "Invalid URL (POST /v1/moderations)"))
+    env = bot_env(
+        fake_slack, fake_openai, sqlite_url, MODERATION="input", MODERATION_ON_ERROR=on_error
+    )
+    exit_code, out, err = await _check(tmp_path, env)
+    assert exit_code == code, out + err
+    [line] = [line for line in out.splitlines() if "moderation endpoint" in line]
+    assert line.startswith(mark) and "MODERATION_BASE_URL" in line and "404" in line

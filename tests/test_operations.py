@@ -89,8 +89,10 @@ async def test_metrics_move_after_a_conversation(
     assert ("slackbot_answers_total", (("outcome", "failed"),)) not in after
     assert after[("slackbot_ack_seconds_count", ())] == 2
     assert after[("slackbot_answer_seconds_count", ())] == 1
-    assert after[("slackbot_model_tokens_total", (("direction", "in"),))] > 0
-    assert after[("slackbot_model_tokens_total", (("direction", "out"),))] > 0
+    by_model = (("model", "gpt-4o-mini"),)
+    assert after[("slackbot_model_tokens_total", (("direction", "in"), *by_model))] > 0
+    assert after[("slackbot_model_tokens_total", (("direction", "out"), *by_model))] > 0
+    assert after[("slackbot_model_cost_usd_total", by_model)] > 0
     assert after[("slackbot_openai_errors_total", (("code", "server_overloaded"),))] == 1
     assert after[("slackbot_slack_errors_total", (("code", "unknown_method"),))] == 1
     assert after[("slackbot_answers_in_flight", ())] == 0

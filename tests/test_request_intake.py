@@ -8,10 +8,10 @@ import time
 
 import httpx
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.models import InboxItem
 from tests.conftest import SIGNING_SECRET, RunningBot
+from tests.db_reads import reading
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import event_body, mention_event, new_ts
@@ -41,12 +41,8 @@ async def _answers_a_mention(bot: RunningBot, fake_slack: FakeSlack, **headers: 
 
 
 async def _inbox_rows(database_url: str) -> int:
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            return int(await connection.scalar(select(func.count()).select_from(InboxItem)) or 0)
-    finally:
-        await engine.dispose()
+    async with reading(database_url) as connection:
+        return int(await connection.scalar(select(func.count()).select_from(InboxItem)) or 0)
 
 
 async def test_a_signed_body_that_is_not_utf8_is_refused_and_the_bot_stays_healthy(

@@ -6,7 +6,7 @@ takes: the oldest turns go first, the system prompt and the message being answer
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.conversations.tokens import REPLY_PRIMING_TOKENS, TokenCounter, base_model_name
@@ -34,21 +34,50 @@ _CONTEXT_WINDOWS: dict[str, int] = {
 }
 """Model-name prefix → context window in tokens; the longest matching prefix wins."""
 
+DEFAULT_CONTEXT_TOKENS = 128_000
+"""Assumed for a model neither ``MODEL_CONTEXT_TOKENS`` nor the table knows, until the server
+says otherwise (see ``bot.conversations.windows``)."""
 
-def context_window_for_model(model: str, default: int) -> int:
-    """The known window for OpenAI models, else ``default`` (``MODEL_CONTEXT_TOKENS``): only the
-    operator knows what a self-hosted or Azure-named model was deployed with."""
-    name = base_model_name(model)
-    matches = [prefix for prefix in _CONTEXT_WINDOWS if name.startswith(prefix)]
-    return _CONTEXT_WINDOWS[max(matches, key=len)] if matches else default
+EVERY_MODEL = "*"
+"""The key of ``MODEL_CONTEXT_TOKENS``'s window for every model (a bare number)."""
+
+
+def assumed_window(model: str, configured: Mapping[str, int]) -> int:
+    """The window we assume for ``model`` before any server said otherwise: the operator's
+    entry for it (``MODEL_CONTEXT_TOKENS``), else the operator's window for every model, else
+    the built-in table, else ``DEFAULT_CONTEXT_TOKENS``. Only the operator knows what a
+    self-hosted or Azure-named model was deployed with."""
+    names = (model.strip().lower(), base_model_name(model))
+    named = {name: tokens for name, tokens in configured.items() if name != EVERY_MODEL}
+    found = _longest_prefix(names, named)
+    if found is None:
+        found = configured.get(EVERY_MODEL)
+    if found is None:
+        found = _longest_prefix(names, _CONTEXT_WINDOWS)
+    return DEFAULT_CONTEXT_TOKENS if found is None else found
+
+
+def _longest_prefix(names: Sequence[str], table: Mapping[str, int]) -> int | None:
+    """The entry of the longest prefix of the first of ``names`` that has one."""
+    for name in names:
+        matches = [prefix for prefix in table if name.startswith(prefix)]
+        if matches:
+            return table[max(matches, key=len)]
+    return None
 
 
 @dataclass(frozen=True)
 class ContextBudget:
-    """A context window with room kept free for the answer."""
+    """A context window with room kept free for the answer, in the server's tokens, and what
+    that allows of our own count: ``token_ratio`` is the server's tokens per token we count.
+
+    ``history_limit`` (``HISTORY_MAX_TOKENS``) caps the history sent however large the
+    window, so one answer's cost stays bounded on 1M-token models."""
 
     context_tokens: int
     reserve_for_answer: int
+    history_limit: int | None = None
+    token_ratio: float = 1.0
 
     def __post_init__(self) -> None:
         if self.reserve_for_answer < 0 or self.context_tokens <= self.reserve_for_answer:
@@ -56,28 +85,36 @@ class ContextBudget:
                 f"context_tokens ({self.context_tokens}) must exceed "
                 f"reserve_for_answer ({self.reserve_for_answer}), which must not be negative"
             )
+        if self.token_ratio <= 0:
+            raise ValueError(f"token_ratio must be positive, got {self.token_ratio}")
+
+    @classmethod
+    def for_window(
+        cls, window: int, *, token_ratio: float, answer_max_tokens: int, history_limit: int
+    ) -> ContextBudget:
+        """The answer gets ``answer_max_tokens``, but never more than half a small window."""
+        return cls(window, min(answer_max_tokens, window // 2), history_limit, token_ratio)
 
     @property
     def prompt_limit(self) -> int:
-        return self.context_tokens - self.reserve_for_answer
+        """The most tokens of ours the prompt may take."""
+        return int((self.context_tokens - self.reserve_for_answer) / self.token_ratio)
+
+    @property
+    def history_cap(self) -> int | None:
+        """The most tokens of ours the history may take, whatever room the window leaves."""
+        return None if self.history_limit is None else int(self.history_limit / self.token_ratio)
 
 
 @dataclass(frozen=True)
 class FittedPrompt:
-    """The messages to send, how many history turns were left out, and what we counted."""
+    """The messages to send, how many history turns were left out, and what we counted.
+    ``history_capped``: turns were left out for ``history_limit``, not for the window."""
 
     messages: list[ChatMessage]
     dropped: int
     prompt_tokens: int
-
-
-def tighter(budget: ContextBudget, factor: float = 0.75) -> ContextBudget:
-    """A smaller prompt allowance for the retry after ``context_length_exceeded``: our count was
-    off for this model (or its deployment is smaller), so shrink the prompt, keep the reserve."""
-    if not 0 < factor < 1:
-        raise ValueError(f"factor must be between 0 and 1, got {factor}")
-    prompt_limit = max(1, int(budget.prompt_limit * factor))
-    return ContextBudget(budget.reserve_for_answer + prompt_limit, budget.reserve_for_answer)
+    history_capped: bool = False
 
 
 def fit_history(
@@ -101,11 +138,13 @@ def fit_history(
         raise ValueError("history_tokens must hold one count per history message")
     fixed = REPLY_PRIMING_TOKENS + counter.count_message(model, system)
     newest_tokens = counter.count_message(model, newest)
-    room = budget.prompt_limit - fixed - newest_tokens
-    if room < 0:
-        cut = _truncate_turn(counter, model, newest, overflow=-room)
+    window_room = budget.prompt_limit - fixed - newest_tokens
+    if window_room < 0:
+        cut = _truncate_turn(counter, model, newest, overflow=-window_room)
         prompt_tokens = fixed + counter.count_message(model, cut)
         return FittedPrompt([system, cut], dropped=len(history), prompt_tokens=prompt_tokens)
+    cap = budget.history_cap
+    room = window_room if cap is None else min(window_room, cap)
     used = 0
     start = len(history)
     while start > 0:
@@ -123,6 +162,7 @@ def fit_history(
         [system, *history[start:], newest],
         dropped=start,
         prompt_tokens=fixed + used + newest_tokens,
+        history_capped=start > 0 and room < window_room,
     )
 
 

@@ -11,9 +11,11 @@ from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.conversations.progress import Progress, TaskState
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.values import IncomingMessage
-from bot.errors import BotError
+from bot.conversations.work_steps import CATCHING_UP
+from bot.errors import BotError, log_failure
 from bot.openai_api.chat import ChatMessage
 from bot.store.conversations_repo import ConversationRepository, MessageRepository
 from bot.store.db import read_only_session
@@ -68,16 +70,19 @@ class CatchUp:
         self._source = source
         self._counter = counter
 
-    async def run(self, message: IncomingMessage, model: str) -> None:
-        """Store the thread's earlier messages as context turns, once; failures only log."""
+    async def run(self, message: IncomingMessage, model: str, progress: Progress) -> None:
+        """Store the thread's earlier messages as context turns, once; failures only log.
+        The reading shows as a step of work."""
         if not needs_catch_up(message) or not await self._never_seen(message):
             return
+        await progress.task(CATCHING_UP.at(TaskState.IN_PROGRESS))
         try:
             earlier = await self._source.read_before(
                 message.channel_id, message.thread_ts, message.ts
             )
         except BotError as exc:
-            log.warning("could not read the thread to catch up: %s", exc)
+            log_failure(log, "could not read the thread to catch up", exc, level=logging.WARNING)
+            await progress.task(CATCHING_UP.at(TaskState.ERROR, "Answering without it"))
             return
         async with self._sessions.begin() as session:
             conversation = await ConversationRepository(session).get(
@@ -100,6 +105,8 @@ class CatchUp:
                 )
             await ConversationRepository(session).mark_caught_up(conversation)
         log.info("caught up on a thread", extra={"turns": len(earlier)})
+        read = f"{len(earlier)} message{'' if len(earlier) == 1 else 's'}"
+        await progress.task(CATCHING_UP.at(TaskState.COMPLETE, read))
 
     async def _never_seen(self, message: IncomingMessage) -> bool:
         async with read_only_session(self._sessions) as session:

@@ -44,7 +44,9 @@ class SharedThreadLocks(ThreadLocks):
             try:
                 yield
             finally:
-                await self._advisory.release(lock_key)
+                # Shielded: a cancelled answer (a lost lease, shutdown) must still unlock the
+                # thread, or this process's lock connection would keep every replica out of it.
+                await asyncio.shield(self._advisory.release(lock_key))
 
 
 def thread_locks_for(engine: AsyncEngine) -> ThreadLocks:

@@ -43,6 +43,20 @@ INTERRUPTED_MARK = "⚠️ Answer interrupted."
 DROPPED_FOOTNOTE = (
     "_Older messages in this thread were left out to fit the model's context window._"
 )
+LENGTH_CUT_MARK = "_…cut at the length limit. Ask me to go on for the rest._"
+
+
+def history_capped_footnote(history_limit: int) -> str:
+    """Older turns left out for ``HISTORY_MAX_TOKENS``, though the window had room for more."""
+    return (
+        "_Older messages in this thread were left out: each answer reads at most "
+        f"{history_limit:,} tokens of the thread's history._"
+    )
+
+
+EMPTY_ANSWER_NOTICE = "_The model returned an empty answer. Please try rephrasing your question._"
+"""Shown in place of an answer the model left empty; the turn is stored with no text, so it
+never enters a later prompt."""
 EMPTY_PROMPT_NOTICE = (
     ":wave: Hi! Ask me anything: mention me with your question, e.g. "
     "`@bot summarize the discussion above`, or send me a direct message."

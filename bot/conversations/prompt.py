@@ -9,19 +9,16 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.budget import (
-    ContextBudget,
-    FittedPrompt,
-    context_window_for_model,
-    fit_history,
-    tighter,
-)
+from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history
 from bot.conversations.catch_up import CatchUp, history_message
 from bot.conversations.channel_settings import channel_overrides
 from bot.conversations.notices import BARE_MENTION_PROMPT
+from bot.conversations.progress import Progress, TaskState
 from bot.conversations.tokens import TokenCounter
 from bot.conversations.values import IncomingFile, IncomingMessage
 from bot.conversations.vision import IMAGE_TYPES, ImageInputs, with_attachment_note
+from bot.conversations.windows import ModelLimits, ModelWindows
+from bot.conversations.work_steps import READING_FILES
 from bot.documents import DocumentReader
 from bot.openai_api.chat import ChatMessage
 from bot.slack_output.safe_text import escape_mrkdwn
@@ -36,8 +33,8 @@ log = logging.getLogger(__name__)
 class AnswerPolicy:
     model: str
     system_prompt: str
-    default_context_tokens: int
     answer_max_tokens: int
+    history_max_tokens: int
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,8 @@ class Prompt:
     newest: ChatMessage
     notice: str | None
     """Something to tell the user before the answer (attachments skipped, …)."""
+    files_text: str = ""
+    """The text read from the message's attached files (in ``newest``), for moderation."""
 
     @property
     def is_empty(self) -> bool:
@@ -69,6 +68,7 @@ class PromptBuilder:
         catch_up: CatchUp,
         images_in: ImageInputs,
         documents: DocumentReader,
+        windows: ModelWindows,
     ) -> None:
         self._sessions = sessions
         self._counter = counter
@@ -76,14 +76,16 @@ class PromptBuilder:
         self._catch_up = catch_up
         self._images_in = images_in
         self._documents = documents
+        self._windows = windows
 
     async def build(
-        self, message: IncomingMessage, event_id: str, holds: AsyncExitStack
+        self, message: IncomingMessage, event_id: str, holds: AsyncExitStack, progress: Progress
     ) -> Prompt | None:
         """Store the user turn (once per Slack message) and build the prompt; None when the
         message is not this delivery's to answer (another delivery owns it, or it is answered).
-        What the prompt holds of the process's budgets stays held until ``holds`` closes."""
-        await self._catch_up.run(message, self._policy.model)
+        What the prompt holds of the process's budgets stays held until ``holds`` closes.
+        Reading the thread and the attachments show on ``progress`` as steps of work."""
+        await self._catch_up.run(message, self._policy.model, progress)
         async with self._sessions.begin() as session:
             conversation = await ConversationRepository(session).get(
                 message.team_id, message.channel_id, message.thread_ts
@@ -121,9 +123,9 @@ class PromptBuilder:
             text = BARE_MENTION_PROMPT  # mentioned mid-thread: the discussion is the question
         attached = files.get(stored.message.id)
         if attached is None:  # a retried answer finds the files its first attempt read
-            attached = await self._read_files(stored.message, message.files, model)
+            attached = await self._read_files(stored.message, message.files, model, progress)
         newest = "\n\n".join([text, *(f.text for f in attached)]) if attached else text
-        content = await self._images_in.user_content(newest, message.files, model, holds)
+        content = await self._images_in.user_content(newest, message.files, model, holds, progress)
         notes = [escape_mrkdwn(f.note) for f in attached if f.note] + list(content.notes)
         return Prompt(
             stored.message,
@@ -133,21 +135,26 @@ class PromptBuilder:
             counts,
             content.message,
             ":information_source: " + " ".join(notes) if notes else None,
+            "\n\n".join(f.text for f in attached),
         )
 
     async def _read_files(
-        self, turn: Message, files: tuple[IncomingFile, ...], model: str
+        self, turn: Message, files: tuple[IncomingFile, ...], model: str, progress: Progress
     ) -> list[FileText]:
         """Read the turn's files that are not pictures, once, and keep them with the turn; files
-        get at most half the prompt, so the thread's recent history still fits beside them."""
+        get at most half the prompt, so the thread's recent history still fits beside them.
+        Reading them shows on ``progress`` as a step of work."""
         documents = [f for f in files if f.mimetype not in IMAGE_TYPES]
         if not documents:
             return []
-        room = self.budget(model).prompt_limit // 2
+        room = self.budget(await self._windows.limits(model)).prompt_limit // 2
+        await progress.task(READING_FILES.at(TaskState.IN_PROGRESS))
         read = await self._documents.read(documents, model, room)
         kept = [FileText(d.file_id, d.name, d.mimetype, d.text, d.tokens, d.note) for d in read]
         async with self._sessions.begin() as session:
             await MessageFileRepository(session).add(turn, kept)
+        count = f"{len(read)} file{'' if len(read) == 1 else 's'}"
+        await progress.task(READING_FILES.at(TaskState.COMPLETE, count))
         return kept
 
     def _history_tokens(
@@ -157,20 +164,23 @@ class PromptBuilder:
             return self._counter.count_message(model, message)
         return turn.token_count + sum(f.token_count for f in files)
 
-    def budget(self, model: str) -> ContextBudget:
-        window = context_window_for_model(model, self._policy.default_context_tokens)
-        return ContextBudget(window, min(self._policy.answer_max_tokens, window // 2))
+    def budget(self, limits: ModelLimits) -> ContextBudget:
+        return ContextBudget.for_window(
+            limits.window,
+            token_ratio=limits.token_ratio,
+            answer_max_tokens=self._policy.answer_max_tokens,
+            history_limit=self._policy.history_max_tokens,
+        )
 
-    def fit(self, prompt: Prompt, *, tight: bool = False) -> FittedPrompt:
-        """The messages to send; ``tight`` after the server said the context was too long."""
-        budget = self.budget(prompt.model)
+    def fit(self, prompt: Prompt, budget: ContextBudget) -> FittedPrompt:
+        """The messages to send within ``budget``."""
         return fit_history(
             self._counter,
             prompt.model,
             prompt.system,
             prompt.history,
             prompt.newest,
-            tighter(budget) if tight else budget,
+            budget,
             history_tokens=prompt.history_tokens,
         )
 

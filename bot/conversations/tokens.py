@@ -34,7 +34,8 @@ TRUNCATION_MARKER = "\n[…]\n"
 DEFAULT_ENCODING = "o200k_base"
 """For names tiktoken does not know (Azure deployment names, llama3, mistral, gateways' aliases):
 every current OpenAI chat model uses o200k_base, and for other vendors' models it is as good a
-guess as any — the answer reserve and the retry with a tighter budget absorb the difference."""
+guess as any — the answer reserve, and the refit sized by the server's own count when it says
+the prompt is too long, absorb the difference."""
 
 # Both patterns are copied verbatim from tiktoken_ext/openai_public.py (a test checks they match).
 _O200K_PAT_STR = "|".join(

@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from bot.byte_budget import MIB, ByteBudget
+from bot.conversations.progress import Progress, TaskState
 from bot.conversations.tokens import base_model_name
 from bot.conversations.values import IncomingFile
+from bot.conversations.work_steps import READING_ATTACHMENTS
 from bot.errors import BotError
 from bot.openai_api.chat import ChatMessage, ContentPart, ImagePart
 from bot.slack_output.safe_text import escape_mrkdwn
@@ -106,10 +108,16 @@ class ImageInputs:
         self._limits = limits
 
     async def user_content(
-        self, text: str, files: Sequence[IncomingFile], model: str, holds: AsyncExitStack
+        self,
+        text: str,
+        files: Sequence[IncomingFile],
+        model: str,
+        holds: AsyncExitStack,
+        progress: Progress | None = None,
     ) -> UserContent:
         """``text`` as a plain message, or as text plus image parts when ``files`` has images
-        (the other files are not looked at here).
+        (the other files are not looked at here); downloading them shows on ``progress`` as a
+        step of work.
 
         The images' room in the in-flight budget is kept by ``holds``: their encoded copies
         live in the prompt until the answer is done, so ``holds`` should close then."""
@@ -123,12 +131,18 @@ class ImageInputs:
             return UserContent(plain, tuple(notes))
         chosen = self._within_limits(images, notes)
         parts: list[ContentPart] = []
+        if chosen and progress is not None:
+            await progress.task(READING_ATTACHMENTS.at(TaskState.IN_PROGRESS))
         # One hold for the whole message: a message never waits for room while holding some.
         await holds.enter_async_context(self._limits.in_flight.hold(sum(s for _, s in chosen)))
         for image, size in chosen:
             part = await self._image_part(image, size, notes)
             if part is not None:
                 parts.append(part)
+        if chosen and progress is not None:
+            state = TaskState.COMPLETE if parts else TaskState.ERROR
+            read = f"{len(parts)} of {len(chosen)} image{'' if len(chosen) == 1 else 's'}"
+            await progress.task(READING_ATTACHMENTS.at(state, read))
         if not parts:
             return UserContent(plain, tuple(notes))
         content: list[ContentPart] = [{"type": "text", "text": text}, *parts] if text else parts

@@ -3,6 +3,7 @@ record what happened. The person who asked hears about every outcome; only they 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -10,7 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.background import BackgroundTasks
-from bot.errors import BotError, ModelError, ModelRefused, SlackDeliveryError
+from bot.conversations.progress import Progress, TaskState
+from bot.conversations.work_steps import DRAWING
+from bot.errors import BotError, ModelRefused, SlackDeliveryError, describe_error, log_failure
 from bot.images.help_text import usage_text
 from bot.images.notices import (
     failure_notice,
@@ -23,17 +26,33 @@ from bot.images.options import ImagineHelp, ImagineRequest, ImagineUsageError, p
 from bot.metrics import Metrics
 from bot.openai_api.client import OpenAIClient
 from bot.openai_api.images import GeneratedImage
+from bot.policy.budgets import Budgets
+from bot.policy.refusals import Asker as RefusalAsker
+from bot.policy.refusals import RefusalDesk
+from bot.policy.rules import Policies, PolicyRequest, RequestKind
 from bot.reference import new_reference_id
 from bot.slack_output.files import SlackFiles, UploadFile
 from bot.slack_output.user_notes import CHANNEL_UNREACHABLE, UserNotes
 from bot.store.image_requests_repo import ImageRequestRepository
 from bot.store.models import ImageStatus
+from bot.usage.calls import Asker, CallKind, ModelCall
+from bot.usage.ledger import UsageLedger
 
 log = logging.getLogger(__name__)
 
+ADMIT_SECONDS = 1.0
+"""How long the access rules may take before the acknowledgement (Slack waits 3 s)."""
 _TITLE_CHARS = 100
 _SLUG_CHARS = 40
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_TYPED_COMMAND = re.compile(r"^\s*/imagine(?:\s+|$)", re.IGNORECASE)
+
+
+def typed_imagine(text: str) -> str | None:
+    """The options of an ``/imagine`` typed as a message (slash commands do not run in agent
+    threads, so a DM may carry one as text), or None when the message is not one."""
+    match = _TYPED_COMMAND.match(text)
+    return None if match is None else text[match.end() :].strip()
 
 
 @dataclass(frozen=True)
@@ -54,6 +73,8 @@ class ImagineCommand:
     user_id: str
     bot_user_id: str | None
     request: ImagineRequest
+    thread_ts: str | None = None
+    """Delivered into this thread (an /imagine typed in a DM thread) instead of the channel."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +94,16 @@ class ImageService:
         model: str,
         metrics: Metrics,
         tasks: BackgroundTasks,
+        policies: Policies,
+        refusals: RefusalDesk,
+        budgets: Budgets,
+        ledger: UsageLedger,
     ) -> None:
+        self._policies = policies
+        self._refusals = refusals
         self._sessions = sessions
+        self._budgets = budgets
+        self._ledger = ledger
         self._metrics = metrics
         self._openai = openai
         self._files = files
@@ -97,18 +126,78 @@ class ImageService:
 
         The process's background tasks own it, so a shutdown drains it rather than cut a
         request off half done. Failures the person can be told about never escape it."""
-        self._tasks.spawn(self._create(command), name="imagine")
-
-    async def _create(self, command: ImagineCommand) -> None:
         reference_id = new_reference_id()
+        self._tasks.spawn(
+            self.create(command, reference_id=reference_id),
+            name="imagine",
+            reference_id=reference_id,
+        )
+
+    async def admit(self, command: ImagineCommand) -> str | None:
+        """Before the acknowledgement: the refusal to show instead of "generating", when the
+        access rules answer in time (the background checks them again if they did not)."""
+        try:
+            async with asyncio.timeout(ADMIT_SECONDS):
+                refusal = await self._policies.access.check(self._policy_request(command))
+        except TimeoutError:
+            return None
+        if refusal is None:
+            return None
+        await self._refusals.record(_asker(command), refusal)
+        return refusal.notice
+
+    async def _refused(self, command: ImagineCommand) -> bool:
+        """The same rules as answers: who may ask, where, and (moderation) the prompt."""
+        request = self._policy_request(command)
+        refusal = await self._policies.access.check(request)
+        refusal = refusal or await self._policies.content.check(request)
+        if refusal is not None:
+            await self._refusals.refuse(_asker(command), refusal)
+        return refusal is not None
+
+    def _policy_request(self, command: ImagineCommand) -> PolicyRequest:
+        return PolicyRequest(
+            kind=RequestKind.IMAGE,
+            team_id=command.team_id,
+            channel_id=command.channel_id,
+            user_id=command.user_id,
+            is_dm=command.channel_id.startswith("D"),
+            model=self._model,
+            text=command.request.prompt,
+        )
+
+    async def create(
+        self,
+        command: ImagineCommand,
+        progress: Progress | None = None,
+        *,
+        reference_id: str | None = None,
+    ) -> None:
+        """Generate and deliver, showing the drawing on ``progress`` as a step of work."""
+        if await self._refused(command):
+            return
+        reference_id = reference_id or new_reference_id()
         request = command.request
         extra = {"reference_id": reference_id, "model": self._model, "n": request.n}
+        asker = Asker(
+            team_id=command.team_id,
+            user_id=command.user_id,
+            channel_id=command.channel_id,
+            enterprise_id=command.enterprise_id,
+        )
         try:
+            refusal = await self._budgets.check_images(asker, request.n)
+            if refusal is not None:
+                log.info("image request over budget: %s", refusal.code, extra=extra)
+                await self._refusals.refuse(_asker(command), refusal)
+                return
             request_id = await self._record(command, reference_id)
         except Exception as exc:  # the database is down: say so rather than fall silent
-            log.exception("could not record the image request", extra=extra)
+            log_failure(log, "could not record the image request", exc, extra=extra)
             await self._tell(command, failure_notice(exc, reference_id), reference_id)
             return
+        if progress is not None:
+            await progress.task(DRAWING.at(TaskState.IN_PROGRESS, request.prompt[:100]))
         try:
             images = await self._openai.generate_images(
                 request.prompt,
@@ -118,16 +207,28 @@ class ImageService:
                 quality=request.quality,
                 extra=request.extra,
             )
+            await self._ledger.record(
+                ModelCall(
+                    asker,
+                    CallKind.IMAGE,
+                    self._model,
+                    images=len(images),
+                    image_size=request.size,
+                    image_quality=request.quality,
+                )
+            )
             delivery = await self._deliver(command, images)
         except Exception as exc:
             status = ImageStatus.DECLINED if isinstance(exc, ModelRefused) else ImageStatus.FAILED
-            if isinstance(exc, BotError):
-                log.warning("image request %s: %s", status, exc, extra=extra)
-            else:
-                log.exception("image request failed unexpectedly", extra=extra)
-            await self._finish(command, request_id, status=status, error=_describe(exc))
+            level = logging.WARNING if isinstance(exc, BotError) else logging.ERROR
+            log_failure(log, f"image request {status}", exc, level=level, extra=extra)
+            await self._finish(command, request_id, status=status, error=describe_error(exc))
+            if progress is not None:
+                await progress.task(DRAWING.at(TaskState.ERROR))
             await self._tell(command, failure_notice(exc, reference_id), reference_id)
             return
+        if progress is not None:
+            await progress.task(DRAWING.at(TaskState.COMPLETE))
         log.info("image request delivered", extra=extra)
         self._metrics.images_generated(len(images))
         await self._finish(
@@ -144,7 +245,10 @@ class ImageService:
         comment = image_comment(command.user_id, command.request.prompt, images)
         try:
             file_ids = await self._files.upload(
-                channel=command.channel_id, files=files, initial_comment=comment
+                channel=command.channel_id,
+                files=files,
+                initial_comment=comment,
+                thread_ts=command.thread_ts,
             )
             return _Delivery(command.channel_id, file_ids)
         except SlackDeliveryError as exc:
@@ -161,10 +265,12 @@ class ImageService:
     async def _tell(self, command: ImagineCommand, text: str, reference_id: str) -> None:
         try:
             await self._notes.tell(channel=command.channel_id, user_id=command.user_id, text=text)
-        except BotError:
-            log.exception(
+        except BotError as exc:
+            log_failure(
+                log,
                 "could not tell the user about a failed image request",
-                extra={"reference_id": reference_id},
+                exc,
+                reference_id=reference_id,
             )
 
     async def _record(self, command: ImagineCommand, reference_id: str) -> int:
@@ -207,14 +313,8 @@ class ImageService:
             )
 
 
-def _describe(error: BaseException) -> str:
-    """The stored error: its type and, for Slack and model errors, their codes."""
-    if isinstance(error, SlackDeliveryError):
-        return f"SlackDeliveryError: {error.method} {error.error}"
-    if isinstance(error, ModelError):
-        details = " ".join(str(part) for part in (error.status, error.code) if part is not None)
-        return f"{type(error).__name__}: {details}".rstrip(": ")
-    return type(error).__name__
+def _asker(command: ImagineCommand) -> RefusalAsker:
+    return RefusalAsker(RequestKind.IMAGE, command.team_id, command.channel_id, command.user_id)
 
 
 def _upload_files(prompt: str, images: list[GeneratedImage]) -> list[UploadFile]:

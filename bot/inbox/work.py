@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,7 +49,7 @@ class Work:
     attempt: int
     reference_id: str
     reply_ts: tuple[str, ...]
-    _queue: _Queue = field(repr=False)
+    _queue: WorkQueue = field(repr=False)
     lease_lost: bool = False
     completed: bool = False
 
@@ -80,7 +79,9 @@ class Work:
         self.completed = True
 
 
-class _Queue(Protocol):
+class WorkQueue(Protocol):
+    """What a work item asks of the queue that claimed it."""
+
     async def record_reply(self, work: Work, reply_ts: str) -> bool: ...
 
     async def finish(
@@ -89,7 +90,6 @@ class _Queue(Protocol):
         status: InboxStatus,
         *,
         error: str | None = None,
-        retry_at: datetime | None = None,
         completion: Completion | None = None,
     ) -> bool: ...
 

@@ -12,7 +12,14 @@ from bot.services import Services
 
 def register_listeners(app: AsyncApp, services: Services) -> None:
     events.register(app, services.intake, services.edits)
+    events.register_surfaces(app, services.home, services.tasks)
     ai_settings.register(app, services.channel_settings)
     commands.register(app, services.images)
-    actions.register(app, FeedbackService(services.sessions), services.replies, services.summaries)
+    actions.register(
+        app,
+        FeedbackService(services.sessions),
+        services.replies,
+        services.surface,
+        services.summaries,
+    )
     shortcuts.register(app, services.summaries)

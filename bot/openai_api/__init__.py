@@ -1,4 +1,4 @@
-"""OpenAI HTTP client over httpx: streaming chat, images, typed errors, retries that honour
+"""OpenAI HTTP client over httpx: streaming chat, images, moderations, typed errors, retries that honour
 ``Retry-After``. The only package that speaks HTTP to the model server."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from .chat import (
 )
 from .client import OpenAIClient
 from .images import GeneratedImage
+from .moderations import ModerationResult
 from .retry import RetryPolicy, with_retries
 from .retry_after import retry_after_seconds
 
@@ -26,6 +27,7 @@ __all__ = [
     "GeneratedImage",
     "ImagePart",
     "ImageURL",
+    "ModerationResult",
     "OpenAIClient",
     "RetryPolicy",
     "TextPart",

@@ -8,7 +8,7 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from httpx_sse import ServerSentEvent, aconnect_sse
@@ -17,6 +17,7 @@ from bot.errors import (
     DownloadRefused,
     ModelContextTooLong,
     ModelError,
+    ModelParameterRejected,
     ModelRateLimited,
     ModelRefused,
     ModelStatusError,
@@ -25,6 +26,7 @@ from bot.errors import (
 )
 from bot.http_download import fetch_image
 
+from .error_reading import context_figures, is_context_error, rejected_parameter
 from .image_hosts import refuse_private_address
 from .retry_after import retry_after_seconds
 
@@ -32,6 +34,8 @@ _AZURE_HOST_SUFFIXES = (".openai.azure.com", ".cognitiveservices.azure.com")
 _REFUSAL_CODES = frozenset({"content_policy_violation", "moderation_blocked", "content_filter"})
 _MAX_MESSAGE_CHARS = 300
 _USER_AGENT = "slack-openai-bot"
+ANSWER_BOUND_PARAMS = ("max_completion_tokens", "max_tokens")
+"""The request fields that bound an answer's length: OpenAI's current one, then the older one."""
 
 ErrorHook = Callable[[ModelError], None]
 """Told about every error the model server caused, retried or not (metrics count them)."""
@@ -53,16 +57,26 @@ def error_from_response(
 ) -> ModelError:
     """Classify an HTTP error answer; the body may be OpenAI's error object, another
     compatible server's variant, or not JSON at all."""
-    message, code, kind = _parse_error_body(body)
+    error = _parse_error_body(body)
+    message, code, kind = error.message, error.code, error.kind
     if secret:
         message = message.replace(secret, "***")
     label = code or kind or "error"
-    text = f"model server answered {status} ({label}): {message}"
-    lowered = message.lower()
+    text = f"model server answered {status} ({label}): {_shorten(message)}"
     if code in _REFUSAL_CODES or kind in _REFUSAL_CODES:
         return ModelRefused(text, status=status, code=code)
-    if code == "context_length_exceeded" or (status == 400 and "maximum context length" in lowered):
-        return ModelContextTooLong(text, status=status, code=code)
+    if is_context_error(status, code, kind, message):
+        figures = context_figures(message, error.fields)
+        return ModelContextTooLong(
+            text,
+            status=status,
+            code=code,
+            window=figures.window,
+            prompt_tokens=figures.prompt_tokens,
+        )
+    rejected = rejected_parameter(status, error.param, message, ANSWER_BOUND_PARAMS)
+    if rejected is not None:
+        return ModelParameterRejected(text, param=rejected, status=status, code=code)
     if status == 429 and code != "insufficient_quota":
         return ModelRateLimited(text, retry_after=retry_after_seconds(headers), code=code)
     if status == 408:
@@ -70,28 +84,42 @@ def error_from_response(
     return ModelStatusError(text, status=status, code=code)
 
 
-def _parse_error_body(body: bytes) -> tuple[str, str | None, str | None]:
-    """Return (message, code, type) from ``{"error": {...}}``, a top-level error object
-    (vLLM) or plain text."""
+class _ErrorBody(NamedTuple):
+    message: str
+    code: str | None = None
+    kind: str | None = None
+    param: str | None = None
+    fields: Mapping[str, Any] = {}
+
+
+def _parse_error_body(body: bytes) -> _ErrorBody:
+    """The whole message (figures may sit past what a log line keeps), code, type, param and
+    the error object itself, from ``{"error": {...}}``, a top-level error object (vLLM) or plain
+    text."""
     try:
         payload = json.loads(body)
     except ValueError:
-        return _shorten(body.decode("utf-8", "replace").strip() or "no details"), None, None
+        return _ErrorBody(body.decode("utf-8", "replace").strip() or "no details")
     if not isinstance(payload, dict):
-        return _shorten(str(payload)), None, None
+        return _ErrorBody(str(payload))
     error = payload.get("error", payload)
     if isinstance(error, str):
-        return _shorten(error), None, None
+        return _ErrorBody(error)
     if not isinstance(error, dict):
-        return "no details", None, None
+        return _ErrorBody("no details")
     message = error.get("message")
-    code = error.get("code")
-    kind = error.get("type")
-    return (
-        _shorten(message if isinstance(message, str) else "no details"),
-        code if isinstance(code, str) else None,
-        kind if isinstance(kind, str) else None,
+    return _ErrorBody(
+        message if isinstance(message, str) else "no details",
+        _str_field(error, "code"),
+        _str_field(error, "type"),
+        _str_field(error, "param"),
+        error,
     )
+
+
+def _str_field(error: Mapping[str, Any], name: str) -> str | None:
+    value = error.get(name)
+    return value if isinstance(value, str) else None
 
 
 def _download_refused(refusal: DownloadRefused, what: str) -> ModelError:

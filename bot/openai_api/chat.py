@@ -14,7 +14,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 from bot.errors import ModelError, ModelStreamInterrupted
 
 from ._transport import ApiConnection, error_from_response, malformed_response
-from .retry import RetryPolicy, with_retries
+from .retry import RetryPolicy, RetryWait, with_retries
 
 _PATH = "/chat/completions"
 
@@ -77,12 +77,16 @@ def chat_body(
     max_completion_tokens: int | None,
     temperature: float | None,
     extra: Mapping[str, Any] | None,
+    max_tokens: int | None = None,
 ) -> dict[str, Any]:
     """A ``CreateChatCompletionRequest``; ``extra`` adds fields we do not model (it cannot
-    override the ones we set)."""
+    override the ones we set). ``max_tokens`` is the deprecated bound, for servers that take
+    no ``max_completion_tokens``."""
     body: dict[str, Any] = {**(extra or {}), "model": model, "messages": list(messages)}
     if max_completion_tokens is not None:
         body["max_completion_tokens"] = max_completion_tokens
+    if max_tokens is not None:
+        body["max_tokens"] = max_tokens
     if temperature is not None:
         body["temperature"] = temperature
     if stream:
@@ -105,9 +109,11 @@ async def complete_chat(api: ApiConnection, retry: RetryPolicy, body: dict[str, 
 
 
 async def stream_chat(
-    api: ApiConnection, retry: RetryPolicy, body: dict[str, Any]
+    api: ApiConnection, retry: RetryPolicy, body: dict[str, Any], on_wait: RetryWait | None = None
 ) -> AsyncGenerator[ChatDelta, None]:
-    started = await with_retries(retry, lambda: _start(api, body), label="chat stream")
+    started = await with_retries(
+        retry, lambda: _start(api, body), label="chat stream", on_wait=on_wait
+    )
     async with started.stack:
         tally = _Tally()
         deltas = started.all_deltas()

@@ -8,11 +8,12 @@ from typing import Any
 
 import httpx
 
-from . import chat, images
+from . import chat, images, moderations
 from ._transport import ApiConnection, ErrorHook, ignore_error, malformed_response
 from .chat import ChatDelta, ChatMessage, ChatResult
 from .images import GeneratedImage
-from .retry import RetryPolicy, with_retries
+from .moderations import ModerationResult
+from .retry import RetryPolicy, RetryWait, with_retries
 
 
 class OpenAIClient:
@@ -60,8 +61,12 @@ class OpenAIClient:
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         extra: Mapping[str, Any] | None = None,
+        max_tokens: int | None = None,
+        on_retry: RetryWait | None = None,
     ) -> AsyncGenerator[ChatDelta, None]:
-        """Text deltas as they arrive, then one ``done`` delta with finish reason and usage."""
+        """Text deltas as they arrive, then one ``done`` delta with finish reason and usage.
+        ``max_tokens`` is for servers that refuse (or ignore) ``max_completion_tokens``;
+        ``on_retry`` hears of each wait before the stream is tried again."""
         body = chat.chat_body(
             messages,
             model=model,
@@ -69,8 +74,9 @@ class OpenAIClient:
             max_completion_tokens=max_completion_tokens,
             temperature=temperature,
             extra=extra,
+            max_tokens=max_tokens,
         )
-        return chat.stream_chat(self._api, self._retry, body)
+        return chat.stream_chat(self._api, self._retry, body, on_retry)
 
     async def complete_chat(
         self,
@@ -80,7 +86,10 @@ class OpenAIClient:
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         extra: Mapping[str, Any] | None = None,
+        max_tokens: int | None = None,
     ) -> ChatResult:
+        """One answer, not streamed; ``max_tokens`` bounds it on servers that do not take
+        ``max_completion_tokens``."""
         body = chat.chat_body(
             messages,
             model=model,
@@ -88,6 +97,7 @@ class OpenAIClient:
             max_completion_tokens=max_completion_tokens,
             temperature=temperature,
             extra=extra,
+            max_tokens=max_tokens,
         )
         return await chat.complete_chat(self._api, self._retry, body)
 
@@ -103,6 +113,13 @@ class OpenAIClient:
     ) -> list[GeneratedImage]:
         body = images.image_body(prompt, model=model, n=n, size=size, quality=quality, extra=extra)
         return await images.generate_images(self._api, self._retry, body)
+
+    async def moderate(
+        self, text: str, *, model: str, images: Sequence[str] = ()
+    ) -> ModerationResult:
+        """Classify ``text`` and ``images`` (URLs, ``data:`` included) with ``model``."""
+        body = moderations.moderation_body(text, images, model=model)
+        return await moderations.moderate(self._api, self._retry, body)
 
     async def list_models(self) -> list[str]:
         payload = await with_retries(

@@ -14,6 +14,8 @@ from typing import TypeVar
 from bot.errors import ModelError, ModelRateLimited
 
 _T = TypeVar("_T")
+RetryWait = Callable[[ModelError, float], Awaitable[None]]
+"""Told before each wait between attempts: the error and the seconds about to be waited."""
 _JITTER_SHARE = 0.25
 
 logger = logging.getLogger(__name__)
@@ -40,7 +42,11 @@ class RetryPolicy:
 
 
 async def with_retries(
-    policy: RetryPolicy, call: Callable[[], Awaitable[_T]], *, label: str = "model request"
+    policy: RetryPolicy,
+    call: Callable[[], Awaitable[_T]],
+    *,
+    label: str = "model request",
+    on_wait: RetryWait | None = None,
 ) -> _T:
     """Await ``call()`` until it succeeds, a non-retryable error occurs, or the policy's attempt
     or time budget would be exceeded; then the last error is raised."""
@@ -67,4 +73,6 @@ async def with_retries(
                 policy.max_attempts - 1,
                 wait,
             )
+            if on_wait is not None:
+                await on_wait(exc, wait)
             await asyncio.sleep(wait)

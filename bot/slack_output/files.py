@@ -25,9 +25,15 @@ class SlackFiles:
         self._client = client
 
     async def upload(
-        self, *, channel: str, files: Sequence[UploadFile], initial_comment: str
+        self,
+        *,
+        channel: str,
+        files: Sequence[UploadFile],
+        initial_comment: str,
+        thread_ts: str | None = None,
     ) -> list[str]:
-        """Share ``files`` in ``channel`` as one message with ``initial_comment`` (the bot's
+        """Share ``files`` in ``channel`` (in the thread ``thread_ts`` if given) as one message
+        with ``initial_comment`` (the bot's
         mrkdwn, anything foreign in it escaped by whoever built it); their ids. Titles are
         plain text, typically the prompt: mentions in them are broken here."""
         with slack_errors_converted("files_upload_v2"):
@@ -38,6 +44,7 @@ class SlackFiles:
                     for f in files
                 ],
                 initial_comment=without_broadcasts(initial_comment),
+                thread_ts=thread_ts,
             )
         shared = response.get("files") or []
         return [str(f["id"]) for f in shared if isinstance(f, dict) and f.get("id")]

@@ -32,8 +32,8 @@ class UserNotes:
     async def tell(
         self, *, channel: str, user_id: str, text: str, thread_ts: str | None = None
     ) -> str:
-        """Show ``text`` to ``user_id`` only: ephemeral in ``channel`` (in the thread
-        ``thread_ts``, if given) when the bot may post there, else in the bot's DM. Returns the
+        """Show ``text`` to ``user_id`` only: ephemeral in ``channel`` (in its thread
+        ``thread_ts``) when the bot may post there, else in the bot's DM. Returns the
         conversation it went to."""
         text = without_broadcasts(text)
         try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_ignoring_conflict
@@ -19,6 +19,15 @@ class ChannelSettingsRepository:
                 ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
             )
         )
+
+    async def for_team(self, team_id: str) -> list[ChannelSettings]:
+        """Every channel of the team with settings of its own, by channel id."""
+        rows = await self._session.scalars(
+            select(ChannelSettings)
+            .where(ChannelSettings.team_id == team_id)
+            .order_by(ChannelSettings.channel_id)
+        )
+        return list(rows)
 
     async def update(
         self,
@@ -43,9 +52,9 @@ class ChannelSettingsRepository:
         await self._session.flush()
         return row
 
-    async def delete(self, team_id: str, channel_id: str) -> None:
-        await self._session.execute(
-            delete(ChannelSettings).where(
-                ChannelSettings.team_id == team_id, ChannelSettings.channel_id == channel_id
-            )
-        )
+    async def reset(self, team_id: str, channel_id: str, *, updated_by: str) -> None:
+        """Back to the defaults; who did it (and when) is kept for ``show``."""
+        row = await self.update(team_id, channel_id, updated_by=updated_by)
+        row.model = None
+        row.system_prompt = None
+        await self._session.flush()

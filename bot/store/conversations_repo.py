@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import ColumnElement, delete, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -31,6 +32,12 @@ class StoredTurn:
     owned: bool
 
 
+@dataclass(frozen=True)
+class TurnsAfter:
+    next_user_ts: str | None
+    answer_ts: frozenset[str]
+
+
 class ConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -45,7 +52,10 @@ class ConversationRepository:
         )
 
     async def ensure(self, new: Sequence[NewConversation]) -> None:
-        """Record conversations in one statement; those that exist are left as they are."""
+        """Record conversations in one statement; those that exist are left as they are.
+        One row per thread, in thread order, so concurrent writers take the unique key's locks
+        in one order and cannot deadlock on PostgreSQL."""
+        first = {c.thread: c for c in reversed(new)}  # the first of each thread wins
         await insert_many_ignoring_conflict(
             self._session,
             Conversation,
@@ -58,7 +68,7 @@ class ConversationRepository:
                     "kind": c.kind,
                     "caught_up": False,
                 }
-                for c in new
+                for _, c in sorted(first.items())
             ],
         )
 
@@ -69,6 +79,15 @@ class ConversationRepository:
             select(*columns).where(tuple_(*columns).in_(list(set(threads))))
         )
         return {(str(row[0]), str(row[1]), str(row[2])) for row in rows.all()}
+
+    async def talked_in(self, team_id: str, channel_id: str) -> bool:
+        """Whether the bot has had a conversation in this channel (so it is, or was, a member)."""
+        found = await self._session.scalar(
+            select(Conversation.id)
+            .where(Conversation.team_id == team_id, Conversation.channel_id == channel_id)
+            .limit(1)
+        )
+        return found is not None
 
     async def mark_caught_up(self, conversation: Conversation) -> None:
         conversation.caught_up = True
@@ -159,12 +178,22 @@ class MessageRepository:
 
     async def erase(self, team_id: str, channel_id: str, slack_ts: str) -> int:
         """The Slack message was deleted: erase its text and author from its stored user turns,
-        and the text of the files attached to it, so it leaves every later prompt. How many
-        turns there were."""
-        turns = select(Message.id).where(*_user_turns(team_id, channel_id, slack_ts))
+        the text of the files attached to them and of the bot's stored answers to them, so none
+        of it is kept or enters a later prompt. How many user turns there were."""
+        turns = select(Message.id).where(*self._user_turns(team_id, channel_id, slack_ts))
         await self._session.execute(
             delete(MessageFile)
             .where(MessageFile.team_id == team_id, MessageFile.message_id.in_(turns))
+            .execution_options(synchronize_session=False)
+        )
+        await self._session.execute(
+            update(Message)
+            .where(
+                Message.team_id == team_id,
+                Message.role == "assistant",
+                Message.reply_to_id.in_(turns.scalar_subquery()),
+            )
+            .values(text="", token_count=None)
             .execution_options(synchronize_session=False)
         )
         return await self._update_user_turns(
@@ -176,11 +205,24 @@ class MessageRepository:
     ) -> int:
         result = await self._session.execute(
             update(Message)
-            .where(*_user_turns(team_id, channel_id, slack_ts))
+            .where(*self._user_turns(team_id, channel_id, slack_ts))
             .values(**values)
             .execution_options(synchronize_session=False)
         )
         return int(result.rowcount)  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _user_turns(team_id: str, channel_id: str, slack_ts: str) -> list[ColumnElement[bool]]:
+        """The conditions naming the stored user turns of one Slack message."""
+        in_channel = select(Conversation.id).where(
+            Conversation.team_id == team_id, Conversation.channel_id == channel_id
+        )
+        return [
+            Message.team_id == team_id,
+            Message.slack_ts == slack_ts,
+            Message.role == "user",
+            Message.conversation_id.in_(in_channel.scalar_subquery()),
+        ]
 
     async def by_ts(self, conversation: Conversation, slack_ts: str) -> Message | None:
         return await self._session.scalar(
@@ -214,6 +256,28 @@ class MessageRepository:
         )
         return result.all()
 
+    async def turns_after(self, thread: ThreadId, slack_ts: str) -> TurnsAfter:
+        """What is stored of the thread after the message ``slack_ts``: the ts of the next
+        user turn, and of the answers (Slack ts compare as numbers, not as strings)."""
+        team_id, channel_id, thread_ts = thread
+        rows = await self._session.execute(
+            select(Message.role, Message.slack_ts)
+            .join(Conversation, Conversation.id == Message.conversation_id)
+            .where(
+                Conversation.team_id == team_id,
+                Conversation.channel_id == channel_id,
+                Conversation.thread_ts == thread_ts,
+                Message.team_id == team_id,
+            )
+        )
+        after = Decimal(slack_ts)
+        later = [(str(role), str(ts)) for role, ts in rows.all() if Decimal(ts) > after]
+        users = [ts for role, ts in later if role == "user"]
+        return TurnsAfter(
+            next_user_ts=min(users, key=Decimal) if users else None,
+            answer_ts=frozenset(ts for role, ts in later if role == "assistant"),
+        )
+
     async def add_assistant_turn(
         self,
         answering: Message,
@@ -238,16 +302,3 @@ class MessageRepository:
         self._session.add(message)
         await self._session.flush()
         return message
-
-
-def _user_turns(team_id: str, channel_id: str, slack_ts: str) -> list[ColumnElement[bool]]:
-    """The user turns one Slack message became, in any thread of its channel."""
-    in_channel = select(Conversation.id).where(
-        Conversation.team_id == team_id, Conversation.channel_id == channel_id
-    )
-    return [
-        Message.team_id == team_id,
-        Message.slack_ts == slack_ts,
-        Message.role == "user",
-        Message.conversation_id.in_(in_channel.scalar_subquery()),
-    ]

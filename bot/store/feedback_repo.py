@@ -1,4 +1,7 @@
-"""👍/👎 votes on answers: one row per (answer message, user); a later vote replaces the first."""
+"""👍/👎 votes on answers: one row per (answer message, user); a later vote replaces the first.
+
+A new vote clears an earlier comment (it explained the vote it replaced); a comment is written
+together with the 👎 it explains."""
 
 from __future__ import annotations
 
@@ -13,9 +16,16 @@ class FeedbackRepository:
         self._session = session
 
     async def record(
-        self, *, team_id: str, channel_id: str, message_ts: str, user_id: str, value: str
+        self,
+        *,
+        team_id: str,
+        channel_id: str,
+        message_ts: str,
+        user_id: str,
+        value: str,
+        comment: str | None = None,
     ) -> None:
-        """Store a vote, replacing this user's earlier vote on the same answer."""
+        """Store a vote (and its comment), replacing this user's earlier one on the answer."""
         await upsert(
             self._session,
             Feedback,
@@ -25,7 +35,8 @@ class FeedbackRepository:
                 "message_ts": message_ts,
                 "user_id": user_id,
                 "value": value,
+                "comment": comment,
             },
             conflict_columns=("team_id", "channel_id", "message_ts", "user_id"),
-            update_columns=("value",),
+            update_columns=("value", "comment"),
         )

@@ -40,7 +40,10 @@ class InboxRepository:
         self, rows: Sequence[tuple[NewDelivery, str | None, datetime | None]]
     ) -> dict[str, int]:
         """Record deliveries (each with its lease owner and expiry when claimed at once) in one
-        statement; the ids of those recorded, by event_id (a seen event_id is left out)."""
+        statement; the ids of those recorded, by event_id (a seen event_id is left out).
+
+        Rows go in ``event_id`` order: two replicas writing overlapping batches then take the
+        unique key's locks in one order, and cannot deadlock on PostgreSQL."""
         values = [
             {
                 "event_id": d.event_id,
@@ -55,7 +58,7 @@ class InboxRepository:
                 "lease_owner": owner,
                 "lease_expires_at": expires,
             }
-            for d, owner, expires in rows
+            for d, owner, expires in sorted(rows, key=lambda row: row[0].event_id)
         ]
         inserted = await insert_many_ignoring_conflict(
             self._session, InboxItem, values, returning=("event_id", "id")
@@ -66,26 +69,31 @@ class InboxRepository:
         self, *, owner: str, now: datetime, lease_expires_at: datetime, limit: int
     ) -> Sequence[InboxItem]:
         """Claim pending rows and rows whose lease expired (their process died, or a failed
-        attempt waits for its retry).
+        attempt waits for its retry), at most ``limit``, oldest first.
 
-        One statement: on PostgreSQL the rows are locked as they are chosen and rows another
-        replica is claiming at this moment are skipped, so no row is claimed twice and nobody
-        waits; SQLite serializes writers anyway (``BEGIN IMMEDIATE``).
+        The rows are chosen and locked first (on PostgreSQL, rows another replica is claiming
+        at this moment are skipped, so no row is claimed twice and nobody waits), then updated,
+        in this transaction. Two statements, not ``UPDATE … WHERE id IN (SELECT … LIMIT)``:
+        PostgreSQL may run such a subquery again for each row it updates, and then claims
+        every due row whatever the limit. SQLite serializes writers anyway (``BEGIN IMMEDIATE``).
         """
         due = or_(
             InboxItem.status == InboxStatus.PENDING,
             and_(InboxItem.status == InboxStatus.PROCESSING, InboxItem.lease_expires_at < now),
         )
-        chosen = (
+        chosen = await self._session.scalars(
             select(InboxItem.id)
             .where(due)
             .order_by(InboxItem.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
+        ids = list(chosen.all())
+        if not ids:
+            return []
         claimed = await self._session.scalars(
             update(InboxItem)
-            .where(InboxItem.id.in_(chosen.scalar_subquery()), due)
+            .where(InboxItem.id.in_(ids), due)
             .values(
                 status=InboxStatus.PROCESSING,
                 lease_owner=owner,
@@ -115,19 +123,55 @@ class InboxRepository:
         status: InboxStatus,
         reference_id: str | None = None,
         error: str | None = None,
-        retry_at: datetime | None = None,
     ) -> bool:
-        """End an attempt: done or failed for good, or (``retry_at``) due again at that time.
-        False when the row is no longer ours."""
+        """End the delivery: ``done``, or ``failed`` for good. False when the row is no longer
+        ours."""
         return await self._update_owned(
             item_id,
             owner,
             attempt,
-            status=InboxStatus.PROCESSING if retry_at else status,
+            status=status,
             lease_owner=None,
-            lease_expires_at=retry_at,
+            lease_expires_at=None,
             reference_id=reference_id,
             last_error=error,
+        )
+
+    async def retry_later(
+        self,
+        item_id: int,
+        *,
+        owner: str,
+        attempt: int,
+        at: datetime,
+        reference_id: str | None = None,
+        error: str | None = None,
+    ) -> bool:
+        """End a failed attempt that is to be tried again at ``at``. The row stays
+        ``processing``, with no owner and a lease that runs out at ``at``: the sweep claims it
+        then as it claims the work of a process that died, counting one more attempt. False
+        when the row is no longer ours."""
+        return await self._update_owned(
+            item_id,
+            owner,
+            attempt,
+            lease_owner=None,
+            lease_expires_at=at,
+            reference_id=reference_id,
+            last_error=error,
+        )
+
+    async def release(self, item_id: int, *, owner: str, attempt: int) -> bool:
+        """Give back a row claimed as it was recorded whose work never started (the process
+        began stopping meanwhile): ``pending`` again, its attempt not counted."""
+        return await self._update_owned(
+            item_id,
+            owner,
+            attempt,
+            status=InboxStatus.PENDING,
+            lease_owner=None,
+            lease_expires_at=None,
+            attempts=InboxItem.attempts - 1,
         )
 
     async def _update_owned(self, item_id: int, owner: str, attempt: int, **values: object) -> bool:

@@ -12,6 +12,7 @@ from enum import StrEnum
 from sqlalchemy import (
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -199,6 +200,95 @@ class Feedback(_Timestamps, Base):
     message_ts: Mapped[str] = mapped_column(String(32))
     user_id: Mapped[str] = mapped_column(_SlackId)
     value: Mapped[str] = mapped_column(String(8))  # up | down
+    # What went wrong, in the voter's words (the optional modal after a 👎).
+    comment: Mapped[str | None] = mapped_column(Text)
+
+
+class ModelWindow(_Timestamps, Base):
+    """What the model server taught us about one model, so every replica sends what fits: the
+    context window its "context length exceeded" errors named, how its token count compares
+    to ours, and which answer bound it honours. Not per workspace (no ``team_id``): it
+    describes the server, which all workspaces share, and holds nothing of theirs."""
+
+    __tablename__ = "model_windows"
+    # One row per model on one server: a model name means different things on different servers.
+    __table_args__ = (UniqueConstraint("server", "model"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    # The base URL without credentials or query (scheme, host, port, path).
+    server: Mapped[str] = mapped_column(String(255))
+    model: Mapped[str] = mapped_column(String(128))
+    context_tokens: Mapped[int | None] = mapped_column(Integer)
+    # The window we assumed when the server corrected it: once the configuration assumes
+    # another one, the operator has spoken and the learned window no longer applies.
+    assumed_tokens: Mapped[int | None] = mapped_column(Integer)
+    # The server's tokens per token we count (its tokenizer is not ours).
+    token_ratio: Mapped[float | None] = mapped_column(Float)
+    # "max_tokens" when the server refuses or ignores ``max_completion_tokens``.
+    answer_bound: Mapped[str | None] = mapped_column(String(32))
+
+
+class PolicyRefusal(_Timestamps, Base):
+    """A request the policy refused: who, where, and why (a code, and moderation's flagged
+    categories). Never what was asked."""
+
+    __tablename__ = "policy_refusals"
+    __table_args__ = (
+        # A refused person is told once per thread: finds their earlier refusals in a thread.
+        Index(
+            "ix_policy_refusals_team_id_channel_id_thread_ts_user_id",
+            "team_id",
+            "channel_id",
+            "thread_ts",
+            "user_id",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    channel_id: Mapped[str] = mapped_column(_SlackId)
+    # "" for requests outside a thread (/imagine).
+    thread_ts: Mapped[str] = mapped_column(String(32), default="")
+    user_id: Mapped[str] = mapped_column(_SlackId)
+    kind: Mapped[str] = mapped_column(String(16))  # answer | image | summary
+    code: Mapped[str] = mapped_column(String(32))
+    # Space-separated flagged categories (moderation), else "".
+    categories: Mapped[str] = mapped_column(Text, default="")
+
+
+class UsageRecord(Base):
+    """One model call: what it used, for whom. Budgets and ``python -m bot usage`` read it.
+
+    Retention keeps a row's figures (tokens, images, model, day) but clears whom it was for."""
+
+    __tablename__ = "usage"
+    __table_args__ = (
+        # Budgets sum one user's day and one workspace's month; reports scan by time.
+        Index("ix_usage_team_id_user_id_created_at", "team_id", "user_id", "created_at"),
+        Index("ix_usage_team_id_created_at", "team_id", "created_at"),
+        Index("ix_usage_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False
+    )
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    enterprise_id: Mapped[str | None] = mapped_column(_SlackId)
+    user_id: Mapped[str | None] = mapped_column(_SlackId)
+    channel_id: Mapped[str | None] = mapped_column(_SlackId)
+    conversation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(16))  # chat | image | moderation
+    model: Mapped[str] = mapped_column(String(128))
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    # The server sent no usage: the token figures are our own count.
+    estimated: Mapped[bool] = mapped_column(default=False)
+    images: Mapped[int] = mapped_column(Integer, default=0)
+    image_size: Mapped[str | None] = mapped_column(String(32))
+    image_quality: Mapped[str | None] = mapped_column(String(16))
 
 
 class MessageFile(_Timestamps, Base):

@@ -1,6 +1,6 @@
 """The model's side of a summary: its instructions, and the thread as a transcript fitted into
-the context window (the first message, which says what the thread is about, and the newest
-messages that fit after it)."""
+the context window and ``HISTORY_MAX_TOKENS`` (the first message, which says what the thread is
+about, and the newest messages that fit after it)."""
 
 from __future__ import annotations
 
@@ -38,6 +38,8 @@ def summary_prompt(
         - counter.count_message(model, system)
         - counter.count_message(model, {"role": "user", "content": _heading(len(lines), 0)})
     )
+    if budget.history_cap is not None:  # HISTORY_MAX_TOKENS bounds a summary's cost too
+        room = min(room, budget.history_cap)
     first = lines[:1]
     first_cost = counter.count_text(model, first[0]) if first else 0
     room -= first_cost

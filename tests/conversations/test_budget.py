@@ -6,11 +6,11 @@ from typing import Any
 import pytest
 
 from bot.conversations.budget import (
+    DEFAULT_CONTEXT_TOKENS,
     ContextBudget,
     FittedPrompt,
-    context_window_for_model,
+    assumed_window,
     fit_history,
-    tighter,
 )
 from bot.conversations.tokens import TRUNCATION_MARKER, ChatMessage, TokenCounter
 from bot.errors import ModelContextTooLong
@@ -75,12 +75,35 @@ def _assert_fits_tightly(
         ("gpt-4-0613", 8_192),
         ("gpt-3.5-turbo", 16_385),
         ("openai/gpt-4o", 128_000),
-        ("llama3", 4_321),
-        ("my-azure-deployment", 4_321),
+        ("llama3", DEFAULT_CONTEXT_TOKENS),
+        ("my-azure-deployment", DEFAULT_CONTEXT_TOKENS),
     ],
 )
-def test_context_window_for_model(model: str, expected: int) -> None:
-    assert context_window_for_model(model, default=4_321) == expected
+def test_the_built_in_table_when_nothing_is_configured(model: str, expected: int) -> None:
+    assert assumed_window(model, {}) == expected
+
+
+@pytest.mark.parametrize(
+    ("model", "expected"),
+    [
+        ("gpt-4.1-mini", 2_500),  # a bare number overrides the table, known names too
+        ("gpt-4o", 128_000),  # a model's own entry wins over the bare number
+        ("gpt-4o-mini", 128_000),  # entries are name prefixes, as in the built-in table
+        ("llama3.1", 8_192),
+        ("llama3.1:70b", 8_192),  # entries are name prefixes, the longest wins
+        ("llama3.1-long", 32_768),
+        ("meta-llama/Llama3.1-8B", 8_192),  # a gateway's provider/ prefix is looked through
+        ("mistral-7b", 2_500),
+    ],
+)
+def test_model_context_tokens_overrides_the_table(model: str, expected: int) -> None:
+    configured = {"*": 2_500, "gpt-4o": 128_000, "llama3.1": 8_192, "llama3.1-long": 32_768}
+    assert assumed_window(model, configured) == expected
+
+
+def test_per_model_entries_leave_other_models_to_the_table() -> None:
+    assert assumed_window("gpt-4.1", {"llama3.1": 8_192}) == 1_047_576
+    assert assumed_window("acme-7b", {"llama3.1": 8_192}) == DEFAULT_CONTEXT_TOKENS
 
 
 @pytest.mark.parametrize(("context", "reserve"), [(1_000, 1_000), (1_000, 2_000), (1_000, -1)])
@@ -187,22 +210,50 @@ def test_system_prompt_that_fills_the_window_is_an_error() -> None:
         fit_history(TokenCounter(), MODEL, system, [], NEWEST, ContextBudget(1_000, 100))
 
 
-def test_tighter_shrinks_the_prompt_and_keeps_the_reserve() -> None:
-    budget = ContextBudget(context_tokens=10_000, reserve_for_answer=2_000)
+def test_a_token_ratio_sizes_the_prompt_in_the_servers_tokens() -> None:
+    ours = ContextBudget(context_tokens=10_000, reserve_for_answer=2_000)
+    theirs = ContextBudget(context_tokens=10_000, reserve_for_answer=2_000, token_ratio=1.6)
 
-    smaller = tighter(budget)
-
-    assert smaller.reserve_for_answer == 2_000
-    assert smaller.prompt_limit == 6_000
-    assert tighter(budget, factor=0.5).prompt_limit == 4_000
+    assert theirs.reserve_for_answer == 2_000  # the answer bound is in the server's tokens
+    assert theirs.prompt_limit == 5_000
     counter = TokenCounter()
     history = _thread(300)
-    before = fit_history(counter, MODEL, SYSTEM, history, NEWEST, budget)
-    after = fit_history(counter, MODEL, SYSTEM, history, NEWEST, smaller)
+    before = fit_history(counter, MODEL, SYSTEM, history, NEWEST, ours)
+    after = fit_history(counter, MODEL, SYSTEM, history, NEWEST, theirs)
     assert after.dropped > before.dropped
+    assert after.prompt_tokens <= 5_000
 
 
-@pytest.mark.parametrize("factor", [0, 1, 1.5, -0.5])
-def test_tighter_rejects_factors_that_do_not_shrink(factor: float) -> None:
-    with pytest.raises(ValueError):
-        tighter(ContextBudget(10_000, 2_000), factor)
+def test_history_max_tokens_caps_history_in_a_large_window() -> None:
+    counter = TokenCounter()
+    history = _thread(300)
+    budget = ContextBudget.for_window(
+        1_047_576, token_ratio=1.0, answer_max_tokens=4_096, history_limit=2_000
+    )
+
+    fitted = fit_history(counter, MODEL, SYSTEM, history, NEWEST, budget)
+
+    kept = counter.count_messages(MODEL, fitted.messages[1:-1]) - 3  # without the priming
+    assert 1_500 < kept <= 2_000
+    assert fitted.history_capped and fitted.dropped > 0
+    uncapped = fit_history(counter, MODEL, SYSTEM, history, NEWEST, ContextBudget(1_047_576, 4_096))
+    assert uncapped.dropped == 0 and not uncapped.history_capped
+
+
+def test_a_window_that_cuts_more_than_the_cap_is_not_the_caps_doing() -> None:
+    budget = ContextBudget.for_window(
+        3_000, token_ratio=1.0, answer_max_tokens=1_000, history_limit=16_000
+    )
+    fitted = fit_history(TokenCounter(), MODEL, SYSTEM, _thread(300), NEWEST, budget)
+    assert fitted.dropped > 0 and not fitted.history_capped
+
+
+def test_a_small_window_keeps_half_for_the_answer_at_most() -> None:
+    small = ContextBudget.for_window(
+        2_500, token_ratio=1.0, answer_max_tokens=4_096, history_limit=16_000
+    )
+    assert (small.reserve_for_answer, small.prompt_limit) == (1_250, 1_250)
+    large = ContextBudget.for_window(
+        128_000, token_ratio=1.0, answer_max_tokens=4_096, history_limit=16_000
+    )
+    assert large.reserve_for_answer == 4_096

@@ -17,21 +17,29 @@ def _turn_text(index: int) -> str:
     return f"turn {index}: " + "the quick brown fox jumps over the lazy dog " * 8
 
 
+async def _follow_up_with_a_small_window(
+    make_settings: SettingsFactory, fake_slack: FakeSlack, root: str, text: str
+) -> None:
+    """Ask in the thread ``root`` a bot whose model it does not know, with a 6,000-token window
+    (1,000 kept for the answer); return once answered, the bot stopped."""
+    settings = make_settings(
+        OPENAI_MODEL=UNKNOWN_MODEL, MODEL_CONTEXT_TOKENS="6000", ANSWER_MAX_TOKENS="1000"
+    )
+    bot = await start_bot(settings)
+    try:
+        await bot.post(event_body(message_event(text, thread_ts=root)))
+        await fake_slack.wait_for_calls("chat.stopStream", 1)
+    finally:
+        await bot.close()
+
+
 async def test_a_300_turn_thread_fits_the_window_and_keeps_the_newest_turns(
     make_settings: SettingsFactory, sqlite_url: str, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     root = new_ts()
     await seed_thread(sqlite_url, root, [_turn_text(i) for i in range(300)])
     fake_openai.script_chat(Reply("Here is the gist."))
-    settings = make_settings(
-        OPENAI_MODEL=UNKNOWN_MODEL, MODEL_CONTEXT_TOKENS="6000", ANSWER_MAX_TOKENS="1000"
-    )
-    bot = await start_bot(settings)
-    try:
-        await bot.post(event_body(message_event("so what now?", thread_ts=root)))
-        await fake_slack.wait_for_calls("chat.stopStream", 1)
-    finally:
-        await bot.close()
+    await _follow_up_with_a_small_window(make_settings, fake_slack, root, "so what now?")
 
     [request] = fake_openai.chat_requests()
     messages = request["messages"]
@@ -55,15 +63,7 @@ async def test_context_length_exceeded_is_retried_once_with_fewer_turns(
         Error(400, "context_length_exceeded", "This model's maximum context length is 4096"),
         Reply("Trimmed answer."),
     )
-    settings = make_settings(
-        OPENAI_MODEL=UNKNOWN_MODEL, MODEL_CONTEXT_TOKENS="6000", ANSWER_MAX_TOKENS="1000"
-    )
-    bot = await start_bot(settings)
-    try:
-        await bot.post(event_body(message_event("and now?", thread_ts=root)))
-        await fake_slack.wait_for_calls("chat.stopStream", 1)
-    finally:
-        await bot.close()
+    await _follow_up_with_a_small_window(make_settings, fake_slack, root, "and now?")
 
     first, second = fake_openai.chat_requests()
     assert len(first["messages"]) == 52  # everything fitted our own count

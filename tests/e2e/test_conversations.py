@@ -4,10 +4,11 @@ on loopback, assertions on what reached each of them."""
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.conversations.notices import EMPTY_ANSWER_NOTICE
 from bot.store.models import InboxItem, Message
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import reading, stored
 from tests.fakes.openai import Error, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
@@ -158,11 +159,9 @@ async def test_bad_signature_is_refused_and_nothing_is_stored(
     body = event_body(mention_event("sneaky"))
     response = await bot.post(body, secret="not-the-secret")
     assert response.status_code == 401
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
+    async with reading(sqlite_url) as connection:
         assert await connection.scalar(select(func.count()).select_from(InboxItem)) == 0
         assert await connection.scalar(select(func.count()).select_from(Message)) == 0
-    await engine.dispose()
     assert fake_openai.chat_requests() == []
 
 
@@ -256,3 +255,22 @@ async def test_slack_refusing_the_stream_midway_closes_it_and_tells_the_user(
     assert not partial.streaming
     assert "interrupted" in partial.visible_text()
     assert "reference: `ref-" in notice.visible_text()
+
+
+async def test_an_empty_model_answer_is_said_in_its_place_and_kept_out_of_history(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+) -> None:
+    fake_openai.script_chat(Reply(""), Reply("Second answer."))
+    ts = await _mention(bot, "first question")
+    await fake_slack.wait_for_calls("chat.stopStream", 1)
+    [empty] = fake_slack.thread("C0001", ts)
+    assert empty.visible_text() == EMPTY_ANSWER_NOTICE
+
+    await bot.post(event_body(message_event("and a follow-up", thread_ts=ts)))
+    await fake_slack.wait_for_calls("chat.stopStream", 2)
+    assert _roles_and_texts(fake_openai.chat_requests()[1])[1:] == [
+        ("user", "first question"),
+        ("user", "and a follow-up"),
+    ]
+    answers = [m for m in await stored(sqlite_url, Message) if m.role == "assistant"]
+    assert (answers[0].slack_ts, answers[0].text) == (empty.ts, "")  # answered: not asked again

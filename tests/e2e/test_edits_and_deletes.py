@@ -1,12 +1,13 @@
-"""Issue 5, edits and deletes: the stored turn follows the Slack message; nothing is answered."""
+"""Issues 5 and 14, edits and deletes: the stored turn follows the Slack message (a deleted one
+takes the bot's stored answer to it along); nothing is answered."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.models import InboxItem, Message
 from tests.conftest import RunningBot
+from tests.db_reads import reading
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import event_body, mention_event, message_event, new_ts
@@ -64,17 +65,17 @@ async def test_an_edit_replaces_and_a_delete_erases_the_stored_turn(
     deleted = await bot.post(event_body(_deleted(secret_ts)))
     assert edited.status_code == deleted.status_code == 200
 
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
+    async with reading(sqlite_url) as connection:
         rows = dict((await connection.execute(select(Message.slack_ts, Message.text))).all())
         deliveries = (
             await connection.execute(
                 select(InboxItem.message_ts, InboxItem.text, InboxItem.payload)
             )
         ).all()
-    await engine.dispose()
     assert rows[root] == "what is 2+2?"
     assert rows[secret_ts] == ""
+    assert "Two." not in rows.values()  # the bot's stored answer to the deleted message
+    assert "One." in rows.values()
     assert "hunter2" not in " ".join(rows.values())
     # The recorded deliveries hold the message too: the delete reaches them, and so does the edit.
     by_ts = {(ts, text) for ts, text, _ in deliveries}
@@ -90,7 +91,6 @@ async def test_an_edit_replaces_and_a_delete_erases_the_stored_turn(
     assert [(m["role"], m["content"]) for m in third[1:]] == [
         ("user", "what is 2+2?"),
         ("assistant", "One."),
-        ("assistant", "Two."),
         ("user", "go on"),
-    ]
+    ]  # the deleted message's answer ("Two.") went with it
     assert len(fake_openai.chat_requests()) == 3  # the edit and the delete were not answered

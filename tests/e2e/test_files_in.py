@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
-
 from bot.conversations.tokens import TokenCounter
 from bot.store.models import MessageFile
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import stored
 from tests.db_statements import failing, storing_assistant_turn
 from tests.fakes.documents import make_docx, make_pdf
 from tests.fakes.openai import FakeOpenAI, Reply
@@ -81,7 +79,8 @@ async def test_a_pdf_and_a_long_csv_reach_the_model_within_the_budget(
         assert "3000,customer-3000" not in newest  # the CSV is excerpted from its start
         files_part = newest.partition("\n\n")[2]
         assert TokenCounter().count_text("gpt-4o-mini", files_part) <= 1000
-        [note, answer] = fake_slack.thread("C0001", root)
+        [answer, note] = fake_slack.thread("C0001", root)
+        assert [t["status"] for t in answer.tasks] == ["in_progress", "complete"]
         assert "scores.csv is long, so I read only the first" in note.visible_text()
         assert "plan.pdf" not in note.visible_text()  # read whole: nothing to say about it
         assert answer.visible_text().startswith("March 3")
@@ -97,12 +96,9 @@ async def test_a_pdf_and_a_long_csv_reach_the_model_within_the_budget(
         assert len(fake_slack.downloads) == 2
     finally:
         await bot.close()
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
-        stored = (await connection.execute(select(MessageFile.name, MessageFile.note))).all()
-    await engine.dispose()
-    assert [name for name, _ in stored] == ["plan.pdf", "scores.csv"]
-    assert stored[0].note is None and "read only the first" in str(stored[1].note)
+    kept = await stored(sqlite_url, MessageFile)
+    assert [f.name for f in kept] == ["plan.pdf", "scores.csv"]
+    assert kept[0].note is None and "read only the first" in str(kept[1].note)
 
 
 async def test_a_long_pdf_is_excerpted_by_pages_and_the_note_says_how_many(
@@ -118,7 +114,7 @@ async def test_a_long_pdf_is_excerpted_by_pages_and_the_note_says_how_many(
     newest = _newest(fake_openai)
     assert "Chapter 1\nline 1.0 of the story" in newest and "Chapter 30" not in newest
     assert "(excerpt; book.pdf is long, so I read only its first" in newest
-    [note, _answer] = fake_slack.thread("C0001", root)
+    [_answer, note] = fake_slack.thread("C0001", root)
     text = note.visible_text()
     assert "book.pdf is long, so I read only its first" in text and "of 30 pages" in text
 
@@ -160,7 +156,7 @@ async def test_locked_oversized_and_unknown_files_get_a_note_and_the_text_is_ans
     newest = _newest(fake_openai)
     assert "anyone may read this" in newest and "the secret plan" not in newest
     assert "[I couldn't read secret.pdf: it is password-protected.]" in newest
-    [note, answer] = fake_slack.thread("C0001", root)
+    [answer, note] = fake_slack.thread("C0001", root)
     text = note.visible_text()
     assert "I couldn't read secret.pdf: it is password-protected." in text
     assert "dump.log is 3.0 MB, more than the 2 MB I read, so I skipped it." in text
@@ -180,7 +176,7 @@ async def test_a_file_on_another_host_is_never_fetched_with_the_token(
     file = {"id": "F0FOREIGN", "name": "notes.txt", "mimetype": "text/plain", "size": 10}
     root = await _mention_with(bot, fake_slack, "see notes", {**file, "url_private": foreign})
     assert not any(r.path.startswith("/files/") for r in fake_openai.requests)
-    [note, _answer] = fake_slack.thread("C0001", root)
+    [_answer, note] = fake_slack.thread("C0001", root)
     assert "I couldn't open notes.txt from Slack" in note.visible_text()
 
 

@@ -11,10 +11,10 @@ import jsonschema
 import pytest
 import yaml
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.models import Message
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import reading
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.png import make_png
 from tests.fakes.slack import FakeSlack
@@ -82,10 +82,8 @@ async def test_an_attached_png_is_sent_as_an_image_part(
     await fake_slack.wait_for_calls("chat.stopStream", 2)
     history = fake_openai.chat_requests()[1]["messages"]
     assert history[1] == {"role": "user", "content": "what is this?\n[attached: chart.png]"}
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
+    async with reading(sqlite_url) as connection:
         texts = list(await connection.scalars(select(Message.text)))
-    await engine.dispose()
     assert not any("base64" in text for text in texts)
 
 
@@ -113,7 +111,15 @@ async def test_the_token_never_leaves_slack_and_bad_files_get_a_note(
         "[I can't read spec.zip: I read text, Markdown, CSV, JSON, source code, PDF and Word "
         "(.docx) files.]"
     )
-    [note, answer] = fake_slack.thread("C0001", root)
+    # The answer opens with its "reading the files" and "looking at the attachments" cards
+    # (the zip is the documents reader's: it gets a note); the note follows them.
+    [answer, note] = fake_slack.thread("C0001", root)
+    assert [(t["id"], t["status"]) for t in answer.tasks] == [
+        ("files", "in_progress"),
+        ("files", "complete"),
+        ("attachments", "in_progress"),
+        ("attachments", "error"),  # no image opened
+    ]
     text = note.visible_text()
     assert "I can't read spec.zip" in text and "huge.png is larger than 20 MB" in text
     assert "couldn't open stolen.png" in text and "couldn't open elsewhere.png" in text
@@ -177,7 +183,7 @@ async def test_at_most_four_images_per_message_reach_the_model_and_the_rest_are_
         f"data:image/png;base64,{base64.b64encode(p).decode()}" for p in sent
     ]
     assert len(fake_slack.downloads) == 4  # the skipped ones are not even fetched
-    [note, _answer] = fake_slack.thread("C0001", root)
+    [_answer, note] = fake_slack.thread("C0001", root)
     assert "I look at 4 images per message at most, so I skipped p5.png, p6.png." in (
         note.visible_text()
     )
@@ -201,7 +207,9 @@ async def test_ten_images_of_20_mb_are_capped_by_count_and_by_total_bytes(
     assert len(encoded) == 4 * -(-size // 3)
     assert base64.b64decode(encoded[:64]).startswith(head[:48])
     assert len(fake_slack.downloads) == 1
-    [note, answer] = fake_slack.thread("C0001", root)
+    # The answer opens with its "reading the attachments" card; the note follows it.
+    [answer, note] = fake_slack.thread("C0001", root)
+    assert [t["status"] for t in answer.tasks] == ["in_progress", "complete"]
     text = note.visible_text()
     assert "I look at 4 images per message at most, so I skipped big5.png, big6.png" in text
     assert "Images may add up to 32 MB per message, so I skipped big2.png, big3.png, big4.png" in (

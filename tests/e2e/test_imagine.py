@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.store.models import ImageRequest, ImageStatus
 from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import stored
 from tests.fakes.openai import IMAGES_PATH, Error, FakeOpenAI, Hold, ImageReply, RateLimit
 from tests.fakes.png import PNG_SIGNATURE
 from tests.fakes.slack import FakeSlack
@@ -71,12 +71,7 @@ async def _settled(bot: RunningBot, fake_slack: FakeSlack, method: str) -> None:
 
 
 async def _rows(database_url: str) -> list[ImageRequest]:
-    engine = create_async_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            return list(await session.scalars(select(ImageRequest).order_by(ImageRequest.id)))
-    finally:
-        await engine.dispose()
+    return await stored(database_url, ImageRequest)
 
 
 def _ephemeral(fake_slack: FakeSlack) -> dict[str, Any]:
@@ -217,13 +212,18 @@ async def test_help_and_bad_input_are_answered_in_the_ack_and_nothing_reaches_th
 
 
 async def test_policy_refusal_is_explained_privately_and_recorded_as_declined(
-    bot: RunningBot, fake_slack: FakeSlack, fake_openai: RecordingOpenAI, sqlite_url: str
+    bot: RunningBot,
+    fake_slack: FakeSlack,
+    fake_openai: RecordingOpenAI,
+    sqlite_url: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     fake_openai.script_images(
         Error(400, "content_policy_violation", "Your request was rejected by the safety system.")
     )
-    await _imagine(bot, "something not allowed")
-    await _settled(bot, fake_slack, "chat.postEphemeral")
+    with caplog.at_level(logging.INFO, logger="bot"):
+        await _imagine(bot, "something not allowed")
+        await _settled(bot, fake_slack, "chat.postEphemeral")
 
     note = _ephemeral(fake_slack)
     assert (note["channel"], note["user"]) == ("C0001", "U0USER")
@@ -237,6 +237,13 @@ async def test_policy_refusal_is_explained_privately_and_recorded_as_declined(
         "ModelRefused: 400 content_policy_violation",
     )
     assert json.loads(row.slack_file_ids) == []
+    # The log says what the row says, under the id the user was given; never the server's text.
+    [logged] = [r for r in caplog.records if r.name == "bot.images.service"]
+    assert (
+        logged.getMessage() == "image request declined: ModelRefused: 400 content_policy_violation"
+    )
+    assert logged.reference_id == row.reference_id  # type: ignore[attr-defined]
+    assert "safety system" not in caplog.text
 
 
 async def test_rate_limit_is_retried_honouring_retry_after_then_delivered(

@@ -77,7 +77,7 @@ async def test_a_file_named_like_a_broadcast_is_named_harmlessly_in_the_note(
     await fake_slack.wait_for_calls("chat.stopStream", 1)
 
     assert sequences_sent(fake_slack.calls) == []
-    [note, _answer] = fake_slack.thread("C0001", event["ts"])
+    [_answer, note] = fake_slack.thread("C0001", event["ts"])
     assert (
         f"read &lt;!channel&gt; @{ZERO_WIDTH_SPACE}here.pdf: it doesn't look" in note.visible_text()
     )

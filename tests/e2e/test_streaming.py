@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import json
 import time
-from urllib.parse import parse_qs, urlencode
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import create_async_engine
-
-from bot.store.models import Feedback, Message, TurnStatus
-from tests.conftest import RunningBot
+from bot.store.models import Message, TurnStatus
+from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import stored
 from tests.fakes.openai import Cut, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
-from tests.fakes.slack_content import FakeMessage
 from tests.fakes.slack_requests import (
-    block_actions_body,
     event_body,
     mention_event,
     message_event,
@@ -39,11 +33,7 @@ async def _ask(bot: RunningBot, text: str) -> str:
 
 
 async def _assistant_turns(sqlite_url: str) -> list[Message]:
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
-        rows = (await connection.execute(select(Message).where(Message.role == "assistant"))).all()
-    await engine.dispose()
-    return [Message(**row._mapping) for row in rows]
+    return [m for m in await stored(sqlite_url, Message) if m.role == "assistant"]
 
 
 async def test_a_2000_token_answer_arrives_whole_in_a_bounded_number_of_calls(
@@ -82,13 +72,17 @@ async def test_fallback_when_streaming_is_unknown_is_taken_and_remembered(
 
 
 async def test_a_30000_character_answer_is_stored_whole_and_shown_across_messages(
-    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+    make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
 ) -> None:
     text = long_answer()
     fake_openai.script_chat(Reply(text, chunk_chars=50))
-    ts = await _ask(bot, "write a lot")
-    await fake_slack.wait_for_calls("chat.stopStream", 3)
-    await _wait_for_turns(bot, fake_slack, ts)
+    bot = await start_bot(make_settings(ANSWER_MAX_TOKENS="16000"))  # not cut at 4,096 tokens
+    try:
+        ts = await _ask(bot, "write a lot")
+        await fake_slack.wait_for_calls("chat.stopStream", 3)
+        await _wait_for_turns(bot, fake_slack, ts)
+    finally:
+        await bot.close()
 
     messages = fake_slack.thread("C0001", ts)
     parts = [markdown_of(m) for m in messages]
@@ -135,45 +129,3 @@ async def test_dm_shows_thinking_status_before_the_answer(
     assert [c.method for c in fake_slack.calls].index("assistant.threads.setStatus") < [
         c.method for c in fake_slack.calls
     ].index("chat.startStream")
-
-
-def _click(message: FakeMessage, action_id: str, user: str) -> str:
-    """A click as Slack sends it: the message comes with its blocks (content, then buttons)."""
-    body = block_actions_body(
-        action_id, "", user_id=user, message_ts=message.ts, thread_ts=message.thread_ts
-    )
-    payload = json.loads(parse_qs(body)["payload"][0])
-    buttons = (message.blocks or [])[-1]
-    payload["actions"][0]["value"] = buttons["elements"][0]["value"]
-    content = [{"type": "markdown", "text": markdown_of(message)}]
-    payload["message"].update(text=markdown_of(message), blocks=[*content, buttons])
-    return urlencode({"payload": json.dumps(payload)})
-
-
-async def test_feedback_click_is_stored_replaced_by_a_later_click_and_thanked(
-    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
-) -> None:
-    fake_openai.script_chat(Reply("An answer."))
-    ts = await _ask(bot, "rate me")
-    await fake_slack.wait_for_calls("chat.stopStream", 1)
-    [answer] = fake_slack.thread("C0001", ts)
-    form = "application/x-www-form-urlencoded"
-
-    assert (
-        await bot.post(_click(answer, "answer_feedback_up", "U0A"), content_type=form)
-    ).status_code == 200
-    assert (
-        await bot.post(_click(answer, "answer_feedback_down", "U0A"), content_type=form)
-    ).status_code == 200
-    await fake_slack.wait_for_calls("chat.update", 2)
-
-    engine = create_async_engine(sqlite_url)
-    async with engine.connect() as connection:
-        rows = (
-            await connection.execute(select(Feedback.message_ts, Feedback.user_id, Feedback.value))
-        ).all()
-    await engine.dispose()
-    assert [tuple(r) for r in rows] == [(answer.ts, "U0A", "down")]
-    [shown] = fake_slack.thread("C0001", ts)
-    assert shown.visible_text() == "An answer."
-    assert [b["type"] for b in shown.blocks or []] == ["markdown", "context"]

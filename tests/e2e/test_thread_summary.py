@@ -1,6 +1,7 @@
 """Issue 16, thread summaries: the "Summarize thread" message shortcut into the real app, the
 thread read once from the fake Slack, summarized by the fake OpenAI, shown privately with a
-"Share in thread" button that posts it; threads the bot may not read are explained."""
+"Share in thread" button that posts it; threads the bot may not read are explained. Summaries
+follow the access rules and the budgets, and their calls are in the usage ledger."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import RunningBot
+from bot.store.models import PolicyRefusal, UsageRecord
+from tests.conftest import RunningBot, SettingsFactory, start_bot
+from tests.db_reads import stored
 from tests.fakes.openai import Error, FakeOpenAI, Reply
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import block_actions_body, message_shortcut_body, new_ts
@@ -154,3 +157,47 @@ async def test_an_empty_summary_is_not_shown_as_one(
     await _shortcut(bot, thread[0])
     told = _ephemerals(fake_slack)[-1]
     assert "blocks" not in told and "reference: `ref-" in told["text"]
+
+
+async def test_a_summary_is_in_the_usage_ledger_of_the_person_who_asked(
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+) -> None:
+    thread = _thread(fake_slack)
+    fake_openai.script_chat(Reply(SUMMARY))
+    await _shortcut(bot, thread[0])
+    [row] = await stored(sqlite_url, UsageRecord)
+    assert (row.kind, row.team_id, row.user_id, row.channel_id) == (
+        "chat",
+        "T0001",
+        "U0USER",
+        "C0001",
+    )
+    assert row.prompt_tokens > 0 and row.completion_tokens > 0 and not row.estimated
+
+
+async def test_the_access_rules_and_the_budgets_refuse_a_summary_privately(
+    make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
+) -> None:
+    bot = await start_bot(make_settings(BLOCKED_USERS="U0BANNED", USER_DAILY_TOKENS="1"))
+    try:
+        thread = _thread(fake_slack)
+        await _shortcut(bot, thread[2], user_id="U0BANNED")
+        [refused] = _ephemerals(fake_slack)
+        assert refused["user"] == "U0BANNED" and "can't use me" in refused["text"]
+        assert refused["thread_ts"] == thread[0]["ts"]  # where they are looking, to them alone
+        assert fake_slack.calls_to("conversations.replies") == []  # refused before reading
+
+        fake_openai.script_chat(Reply(SUMMARY))
+        await _shortcut(bot, thread[0])  # within budget: summarized, and the ledger passes 1
+        await _shortcut(bot, thread[0])
+        over = _ephemerals(fake_slack)[-1]
+        assert over["user"] == "U0USER" and "daily allowance" in over["text"]
+        assert len(fake_openai.chat_requests()) == 1
+        assert fake_slack.calls_to("chat.postMessage") == []  # never in public
+    finally:
+        await bot.close()
+    refusals = await stored(sqlite_url, PolicyRefusal)
+    assert [(r.user_id, r.kind) for r in refusals] == [
+        ("U0BANNED", "summary"),
+        ("U0USER", "summary"),
+    ]

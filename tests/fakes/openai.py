@@ -19,10 +19,12 @@ from aiohttp import web
 
 from tests.fakes import openai_wire as wire
 from tests.fakes.loopback import Arrivals, LoopbackServer, Served
+from tests.fakes.openai_servers import ModelServer
 from tests.fakes.png import make_png
 
 CHAT_PATH = "/v1/chat/completions"
 IMAGES_PATH = "/v1/images/generations"
+MODERATIONS_PATH = "/v1/moderations"
 _MAX_REQUEST_BYTES = 64 * 1024 * 1024
 
 
@@ -44,6 +46,8 @@ class Reply:
     chunk_chars: int = 8
     delay_s: float = 0.0
     ttft_s: float = 0.0
+    usage: bool = True
+    """False: like servers that ignore ``stream_options``, the stream reports no usage."""
 
 
 @dataclass
@@ -98,6 +102,7 @@ class Hold:
 
 ChatBehaviour = Reply | Error | RateLimit | Stall | Cut | Hold
 ImageBehaviour = ImageReply | Error | RateLimit | Hold
+ModerationBehaviour = Error | RateLimit
 
 
 def _abort(request: web.Request) -> web.StreamResponse:
@@ -110,12 +115,17 @@ def _abort(request: web.Request) -> web.StreamResponse:
 class FakeOpenAI(Served):
     """An OpenAI-compatible server on 127.0.0.1; use as ``async with FakeOpenAI() as openai``."""
 
-    def __init__(self, api_key: str = "sk-test") -> None:
+    def __init__(self, api_key: str = "sk-test", server: ModelServer | None = None) -> None:
         self.api_key = api_key
+        self.server = server or ModelServer()
+        """The model server behind the API: window, token count, flavour (settable)."""
         self.base_url = ""
         self.requests: list[RecordedRequest] = []
         self._chat_script: deque[ChatBehaviour] = deque()
         self._image_script: deque[ImageBehaviour] = deque()
+        self._moderation_script: deque[ModerationBehaviour] = deque()
+        self._flag_words: dict[str, tuple[str, ...]] = {}
+        self._flag_images: tuple[str, ...] = ()
         self._holds: list[Hold] = []
         self._files: dict[str, bytes] = {}
         self._ids = itertools.count(1)
@@ -140,6 +150,21 @@ class FakeOpenAI(Served):
 
     def image_requests(self) -> list[dict[str, Any]]:
         return self._bodies(IMAGES_PATH)
+
+    def moderation_requests(self) -> list[dict[str, Any]]:
+        return self._bodies(MODERATIONS_PATH)
+
+    def flag(self, word: str, *categories: str) -> None:
+        """Moderation flags any text containing ``word`` (case-insensitive) for ``categories``."""
+        self._flag_words[word.lower()] = categories
+
+    def flag_images(self, *categories: str) -> None:
+        """Moderation flags any input carrying an image for ``categories``."""
+        self._flag_images = categories
+
+    def script_moderations(self, *behaviours: ModerationBehaviour) -> None:
+        """What the next moderation requests get instead of a result (errors)."""
+        self._moderation_script.extend(behaviours)
 
     def script_chat(self, *behaviours: ChatBehaviour) -> None:
         self._track_holds(behaviours)
@@ -187,7 +212,7 @@ class FakeOpenAI(Served):
         route = (request.method, request.path)
         if route == ("GET", "/v1/models"):
             return web.json_response(wire.models_list())
-        if route not in {("POST", CHAT_PATH), ("POST", IMAGES_PATH), ("POST", "/v1/moderations")}:
+        if route not in {("POST", CHAT_PATH), ("POST", IMAGES_PATH), ("POST", MODERATIONS_PATH)}:
             return wire.error_response(404, f"Invalid URL ({request.method} {request.path})")
         if body is None:
             return wire.error_response(400, "We could not parse the JSON body of your request.")
@@ -195,12 +220,27 @@ class FakeOpenAI(Served):
             return await self._chat(request, body, recorded)
         if request.path == IMAGES_PATH:
             return await self._images(request, body)
-        return web.json_response(wire.moderation(body, f"modr-fake{next(self._ids)}"))
+        return self._moderate(body)
+
+    def _moderate(self, body: dict[str, Any]) -> web.Response:
+        invalid = wire.validate_moderation(body)
+        if invalid is not None:
+            return invalid
+        if self._moderation_script:
+            return _scripted_error(self._moderation_script.popleft())
+        flagged = [self._flagged(text, images) for text, images in wire.moderation_inputs(body)]
+        return web.json_response(wire.moderation(body, f"modr-fake{next(self._ids)}", flagged))
+
+    def _flagged(self, text: str, images: int) -> tuple[str, ...]:
+        found = [c for word, cs in self._flag_words.items() if word in text.lower() for c in cs]
+        if images:
+            found += self._flag_images
+        return tuple(sorted(set(found)))
 
     async def _chat(
         self, request: web.Request, body: dict[str, Any], recorded: RecordedRequest
     ) -> web.StreamResponse:
-        invalid = wire.validate_chat(body)
+        invalid = wire.validate_chat(body) or self.server.refuse(body)
         if invalid is not None:
             return invalid
         proceed, behaviour = await self._take(self._chat_script)
@@ -236,9 +276,15 @@ class FakeOpenAI(Served):
         await asyncio.sleep(reply.ttft_s)
         completion_id = f"chatcmpl-fake{next(self._ids)}"
         finished = isinstance(behaviour, Reply)
+        text, finish_reason = self.server.cut(reply.text, self.server.answer_bound(body))
+        usage = self.server.usage(body["messages"], text)
         if not body.get("stream"):
             if finished:
-                return web.json_response(wire.completion(completion_id, body, reply.text))
+                return web.json_response(
+                    wire.completion(
+                        completion_id, body, text, finish_reason=finish_reason, usage=usage
+                    )
+                )
             return await self._stall_or_cut(request, behaviour)
         response = web.StreamResponse(
             headers={
@@ -247,11 +293,13 @@ class FakeOpenAI(Served):
             }
         )
         await response.prepare(request)
-        stream = wire.ChatStream(completion_id, body)
+        stream = wire.ChatStream(
+            completion_id, body, finish_reason=finish_reason, usage=usage, send_usage=reply.usage
+        )
         try:
             # The role chunk comes first; the one after it carries the first text.
             for index, event in enumerate(
-                stream.events(reply.text, reply.chunk_chars, finished=finished)
+                stream.events(text, reply.chunk_chars, finished=finished)
             ):
                 await response.write(event)
                 if index == 1:

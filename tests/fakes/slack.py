@@ -65,6 +65,7 @@ class FakeSlack(Served):
         self._workspace = SlackWorkspace(Identity(token, team_id, bot_user_id, bot_id))
         self.messages = self._workspace.messages
         self.uploads = self._workspace.files.uploads
+        self.views = self._workspace.views
         self._failures: defaultdict[str, deque[_ScriptedFailure]] = defaultdict(deque)
         self._removed: set[str] = set()
         self._arrivals = Arrivals()
@@ -127,6 +128,19 @@ class FakeSlack(Served):
     def remove_method(self, method: str) -> None:
         """Make ``method`` unknown, like a Slack (or emulator) that lacks it."""
         self._removed.add(method)
+
+    def set_role(self, user: str, role: str = "is_admin") -> None:
+        """What users.info says of ``user``: ``is_admin``, ``is_owner`` or ``is_primary_owner``."""
+        self._workspace.roles[user] = role
+
+    def add_usergroup(self, group_id: str, members: list[str]) -> None:
+        """A user group (``S…``) that usergroups.users.list expands to ``members``."""
+        self._workspace.usergroups[group_id] = members
+
+    def end_streams_after(self, calls: int) -> None:
+        """End every stream after ``calls`` append/stop calls, as Slack ends a stream after a
+        few minutes: later calls answer ``message_not_in_streaming_state``."""
+        self._workspace.stream_lifetime = calls
 
     def set_not_in_channel(self, channel: str) -> None:
         self._workspace.not_in_channel.add(channel)

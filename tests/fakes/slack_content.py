@@ -37,6 +37,9 @@ class FakeMessage:
     blocks: list[dict[str, Any]] | None = None
     streaming: bool = False
     user: str = "U0BOT"
+    tasks: list[dict[str, Any]] = field(default_factory=list)
+    """The ``task_update`` chunks streamed into it, in order."""
+    stream_calls: int = 0
 
     def visible_text(self) -> str:
         """What a person sees: the Markdown, else the text blocks, else the fallback text."""
@@ -96,7 +99,9 @@ def validate_blocks(blocks: object) -> list[dict[str, Any]]:
         pointer = f"[json-pointer:/blocks/{index}]"
         if not isinstance(block, dict) or not isinstance(block.get("type"), str):
             raise SlackError("invalid_blocks", f"[ERROR] missing required field: type {pointer}")
-        if block["type"] == "markdown":
+        if block["type"] == "context_actions":
+            _validate_context_actions(block, pointer)
+        elif block["type"] == "markdown":
             markdown_total += len(_block_text(block))
         elif block["type"] == "section" and len(_block_text(block)) > MAX_SECTION_TEXT:
             raise SlackError(
@@ -107,17 +112,62 @@ def validate_blocks(blocks: object) -> list[dict[str, Any]]:
     return blocks
 
 
+TASK_STATUSES = frozenset({"pending", "in_progress", "complete", "error"})
+TASK_DISPLAY_MODES = frozenset({"timeline", "plan"})
+# Each chunk type Slack accepts, with the fields it requires.
+_CHUNK_FIELDS: dict[str, tuple[str, ...]] = {
+    "markdown_text": ("text",),
+    "task_update": ("id", "title", "status"),
+    "plan_update": ("title",),
+    "blocks": ("blocks",),
+}
+
+
+def _validate_context_actions(block: dict[str, Any], pointer: str) -> None:
+    """``context_actions`` holds up to 5 ``feedback_buttons``/``icon_button`` elements; feedback
+    buttons need a positive and a negative button, each with text and a value."""
+    elements = block.get("elements")
+    if not isinstance(elements, list) or not 1 <= len(elements) <= 5:
+        raise SlackError("invalid_blocks", f"[ERROR] elements must hold 1 to 5 items {pointer}")
+    for element in elements:
+        kind = element.get("type") if isinstance(element, dict) else None
+        if kind not in ("feedback_buttons", "icon_button"):
+            raise SlackError("invalid_blocks", f"[ERROR] unsupported element type {pointer}")
+        if kind == "feedback_buttons":
+            for side in ("positive_button", "negative_button"):
+                button = element.get(side)
+                if not (isinstance(button, dict) and button.get("text") and button.get("value")):
+                    raise SlackError("invalid_blocks", f"[ERROR] {side} is invalid {pointer}")
+
+
+def stream_chunks(args: dict[str, Any]) -> list[dict[str, Any]]:
+    """A stream call's ``chunks``, checked like Slack: a list of known, complete chunks."""
+    chunks = args.get("chunks")
+    if chunks is None:
+        return []
+    if not isinstance(chunks, list):
+        raise SlackError("invalid_chunks", "[ERROR] chunks must be a JSON array")
+    for index, chunk in enumerate(chunks):
+        pointer = f"[json-pointer:/chunks/{index}]"
+        kind = chunk.get("type") if isinstance(chunk, dict) else None
+        if kind not in _CHUNK_FIELDS:
+            raise SlackError("invalid_chunks", f"[ERROR] unsupported chunk type {pointer}")
+        missing = [name for name in _CHUNK_FIELDS[kind] if not chunk.get(name)]
+        if missing:
+            raise SlackError("invalid_chunks", f"[ERROR] missing required field: {missing[0]}")
+        if kind == "task_update" and chunk["status"] not in TASK_STATUSES:
+            raise SlackError("invalid_chunks", f"[ERROR] invalid task status {pointer}")
+        if kind == "blocks":
+            validate_blocks(chunk["blocks"])
+    return chunks
+
+
 def stream_text(args: dict[str, Any]) -> str:
     """The Markdown a stream call adds, from ``markdown_text`` and/or ``markdown_text`` chunks."""
     parts = [str(args.get("markdown_text") or "")]
-    chunks = args.get("chunks") or []
-    if not isinstance(chunks, list):
-        raise SlackError("invalid_chunks")
-    for chunk in chunks:
-        if not isinstance(chunk, dict) or "type" not in chunk:
-            raise SlackError("invalid_chunks")
+    for chunk in stream_chunks(args):
         if chunk["type"] == "markdown_text":
-            parts.append(str(chunk.get("text", "")))
+            parts.append(str(chunk["text"]))
     text = "".join(parts)
     if len(text) > MAX_MARKDOWN:
         raise SlackError("msg_too_long")

@@ -220,3 +220,24 @@ def message_shortcut_body(
         "message": message,
     }
     return urlencode({"payload": json.dumps(payload)})
+
+
+def view_submission_body(
+    view: dict[str, Any],
+    values: dict[str, dict[str, dict[str, Any]]],
+    *,
+    user_id: str = "U0USER",
+    team_id: str = "T0001",
+) -> str:
+    """A modal's submission (``view`` as the app opened it, ``values`` as the user filled it
+    in: block_id → action_id → element state), form-encoded under ``payload`` like Slack's."""
+    payload = {
+        "type": "view_submission",
+        "team": {"id": team_id, "domain": "fake"},
+        "user": {"id": user_id, "username": "user", "name": "user", "team_id": team_id},
+        "api_app_id": "A0001",
+        "token": "verification-token",
+        "trigger_id": "trig-submit",
+        "view": {**view, "id": "V0MODAL", "team_id": team_id, "state": {"values": values}},
+    }
+    return urlencode({"payload": json.dumps(payload)})

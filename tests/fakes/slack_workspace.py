@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -11,15 +10,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from tests.fakes.slack_content import (
+    TASK_DISPLAY_MODES,
     FakeMessage,
     SlackError,
     message_content,
+    stream_chunks,
     stream_text,
     ts_order,
     validate_blocks,
 )
 from tests.fakes.slack_files import SlackFiles
 from tests.fakes.slack_requests import new_ts
+from tests.fakes.slack_surfaces import AgentSurfaces
 
 Args = dict[str, Any]
 
@@ -43,11 +45,13 @@ _REQUIRED: dict[str, tuple[str, ...]] = {
     "conversations.info": ("channel",),
     "conversations.open": (),
     "users.info": ("user",),
+    "usergroups.users.list": ("usergroup",),
     "files.getUploadURLExternal": ("filename", "length"),
     "files.completeUploadExternal": ("files",),
     "files.info": ("file",),
     "reactions.add": ("name", "timestamp", "channel"),
     "views.publish": ("user_id", "view"),
+    "views.open": ("view",),
 }
 
 
@@ -68,8 +72,13 @@ class SlackWorkspace:
         self.files = SlackFiles(identity.team_id, self._postable)
         self.not_in_channel: set[str] = set()
         self.threads: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self.roles: dict[str, str] = {}  # user id → is_admin | is_owner | is_primary_owner
+        self.usergroups: dict[str, list[str]] = {}  # S… → member user ids
+        self.stream_lifetime: int | None = None
+        """Stream calls a streamed message takes before Slack ends its stream (None: never)."""
+        self.surfaces = AgentSurfaces(self._conversation)
+        self.views = self.surfaces.views
         self._reactions: set[tuple[str, str, str]] = set()
-        self._ids = itertools.count(1)
         self._handlers: dict[str, Callable[[Args], Args]] = {
             "auth.test": self._auth_test,
             "team.info": lambda _: {
@@ -82,16 +91,14 @@ class SlackWorkspace:
             "chat.startStream": self._start_stream,
             "chat.appendStream": self._append_stream,
             "chat.stopStream": self._stop_stream,
-            "assistant.threads.setStatus": lambda _: {},
-            "assistant.threads.setTitle": lambda _: {},
-            "assistant.threads.setSuggestedPrompts": lambda _: {},
+            **self.surfaces.handlers,
             "conversations.replies": self._replies,
             "conversations.info": self._conversation_info,
             "conversations.open": self._open,
             "users.info": self._user_info,
+            "usergroups.users.list": self._usergroup_users,
             **self.files.handlers,
             "reactions.add": self._react,
-            "views.publish": self._publish_view,
         }
 
     def knows(self, method: str) -> bool:
@@ -213,6 +220,9 @@ class SlackWorkspace:
                 raise SlackError("missing_recipient_user_id")
             if not args.get("recipient_team_id"):
                 raise SlackError("missing_recipient_team_id")
+        mode = args.get("task_display_mode")
+        if mode is not None and mode not in TASK_DISPLAY_MODES:
+            raise SlackError("invalid_arguments", "[ERROR] task_display_mode must be timeline|plan")
         text = stream_text(args)
         message = FakeMessage(
             channel,
@@ -221,12 +231,16 @@ class SlackWorkspace:
             markdown_text=text,
             streaming=True,
             user=self.me.bot_user_id,
+            tasks=_tasks(args),
         )
         self.messages[(channel, message.ts)] = message
         return {"channel": channel, "ts": message.ts}
 
     def _streaming_message(self, args: Args) -> FakeMessage:
         message = self._bot_message(args)
+        message.stream_calls += 1
+        if self.stream_lifetime is not None and message.stream_calls > self.stream_lifetime:
+            message.streaming = False  # Slack ended the stream: its lifetime is over
         if not message.streaming:
             raise SlackError("message_not_in_streaming_state")
         return message
@@ -234,15 +248,18 @@ class SlackWorkspace:
     def _append_stream(self, args: Args) -> Args:
         message = self._streaming_message(args)
         text = stream_text(args)
-        if not text:
+        tasks = _tasks(args)
+        if not (text or tasks or args.get("chunks")):
             raise SlackError("no_text")
         message.markdown_text = (message.markdown_text or "") + text
+        message.tasks.extend(tasks)
         return {"channel": message.channel, "ts": message.ts}
 
     def _stop_stream(self, args: Args) -> Args:
         message = self._streaming_message(args)
         blocks = args.get("blocks")
         message.markdown_text = (message.markdown_text or "") + stream_text(args)
+        message.tasks.extend(_tasks(args))
         if blocks is not None:
             message.blocks = validate_blocks(blocks) or None
         message.streaming = False
@@ -319,6 +336,10 @@ class SlackWorkspace:
             "real_name_normalized": name,
             "display_name_normalized": name.split()[-1].lower(),
         }
+        role = self.roles.get(user)
+        flags = {flag: flag == role for flag in ("is_admin", "is_owner", "is_primary_owner")}
+        if role in ("is_owner", "is_primary_owner"):
+            flags["is_admin"] = True  # Slack's owners are admins too
         return {
             "user": {
                 "id": user,
@@ -326,10 +347,17 @@ class SlackWorkspace:
                 "name": profile["display_name"],
                 "real_name": name,
                 "is_bot": user == self.me.bot_user_id,
+                **flags,
                 "tz": "Europe/London",
                 "profile": profile,
             }
         }
+
+    def _usergroup_users(self, args: Args) -> Args:
+        members = self.usergroups.get(str(args["usergroup"]))
+        if members is None:
+            raise SlackError("no_such_subteam")
+        return {"users": list(members)}
 
     def _react(self, args: Args) -> Args:
         key = (self._conversation(args["channel"]), str(args["timestamp"]), str(args["name"]))
@@ -338,11 +366,9 @@ class SlackWorkspace:
         self._reactions.add(key)
         return {}
 
-    def _publish_view(self, args: Args) -> Args:
-        view = args["view"]
-        if not isinstance(view, dict):
-            raise SlackError("invalid_arguments", "[ERROR] view must be a JSON object")
-        return {"view": {"id": f"V{next(self._ids):08d}", **view}}
+
+def _tasks(args: Args) -> list[dict[str, Any]]:
+    return [chunk for chunk in stream_chunks(args) if chunk["type"] == "task_update"]
 
 
 def _within_bounds(ts: str, args: Args) -> bool:

@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.migrate import upgrade_to_head
 from bot.store.models import InboxItem, Message
 from tests.conftest import POSTGRES_URL, RunningBot, _postgres_database
+from tests.db_reads import reading, stored
 from tests.fakes.slack_requests import event_body, mention_event, new_ts
 
 
@@ -35,22 +35,16 @@ async def mention(bot: RunningBot, text: str, **kwargs: object) -> str:
 
 async def stored_counts(database_url: str) -> dict[str, int]:
     """How many turns of each role, answered turns and inbox rows of each status are stored."""
-    engine = create_async_engine(database_url)
-    try:
-        async with engine.connect() as connection:
-            roles = (
-                await connection.execute(select(Message.role, func.count()).group_by(Message.role))
-            ).all()
-            statuses = (
-                await connection.execute(
-                    select(InboxItem.status, func.count()).group_by(InboxItem.status)
-                )
-            ).all()
-            answered = await connection.scalar(
-                select(func.count(func.distinct(Message.reply_to_id)))
+    async with reading(database_url) as connection:
+        roles = (
+            await connection.execute(select(Message.role, func.count()).group_by(Message.role))
+        ).all()
+        statuses = (
+            await connection.execute(
+                select(InboxItem.status, func.count()).group_by(InboxItem.status)
             )
-    finally:
-        await engine.dispose()
+        ).all()
+        answered = await connection.scalar(select(func.count(func.distinct(Message.reply_to_id))))
     counts = {str(role): int(n) for role, n in roles}
     counts |= {f"inbox_{status}": int(n) for status, n in statuses}
     counts["answered"] = int(answered or 0)
@@ -59,9 +53,4 @@ async def stored_counts(database_url: str) -> dict[str, int]:
 
 async def inbox_rows(database_url: str) -> list[InboxItem]:
     """Every inbox row, oldest first."""
-    engine = create_async_engine(database_url)
-    try:
-        async with AsyncSession(engine) as session:
-            return list(await session.scalars(select(InboxItem).order_by(InboxItem.id)))
-    finally:
-        await engine.dispose()
+    return await stored(database_url, InboxItem)

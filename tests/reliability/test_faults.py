@@ -11,18 +11,26 @@ from tests.fakes.slack import FakeSlack
 from tests.reliability.conftest import mention
 
 
+async def _ask(
+    make_settings: SettingsFactory, fake_slack: FakeSlack, until: str, **settings: str
+) -> tuple[str, float]:
+    """Mention a bot run with ``settings`` and wait for its first call to ``until``; the bot is
+    stopped then. The message's ts, and how long the wait took."""
+    bot = await start_bot(make_settings(**settings))
+    try:
+        started = time.monotonic()
+        ts = await mention(bot, "can you help?")
+        await fake_slack.wait_for_calls(until, 1)
+        return ts, time.monotonic() - started
+    finally:
+        await bot.close()
+
+
 async def test_rate_limit_twice_then_success_waits_as_asked_and_answers_once(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script_chat(RateLimit(retry_after=1), RateLimit(retry_after=1), Reply("Done."))
-    bot = await start_bot(make_settings())
-    try:
-        started = time.monotonic()
-        ts = await mention(bot, "busy?")
-        await fake_slack.wait_for_calls("chat.stopStream", 1)
-        elapsed = time.monotonic() - started
-    finally:
-        await bot.close()
+    ts, elapsed = await _ask(make_settings, fake_slack, "chat.stopStream")
     assert elapsed >= 2.0
     assert len(fake_openai.chat_requests()) == 3
     assert [m.visible_text() for m in fake_slack.thread("C0001", ts)] == ["Done."]
@@ -32,12 +40,7 @@ async def test_server_errors_are_retried_until_success(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script_chat(*[Error(500, None)] * 2, Reply("Recovered."))
-    bot = await start_bot(make_settings())
-    try:
-        ts = await mention(bot, "flaky?")
-        await fake_slack.wait_for_calls("chat.stopStream", 1)
-    finally:
-        await bot.close()
+    ts, _ = await _ask(make_settings, fake_slack, "chat.stopStream")
     assert len(fake_openai.chat_requests()) == 3
     assert [m.visible_text() for m in fake_slack.thread("C0001", ts)] == ["Recovered."]
 
@@ -45,12 +48,7 @@ async def test_server_errors_are_retried_until_success(
 async def test_bad_credentials_are_not_retried_and_the_user_is_told_what_to_fix(
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
-    bot = await start_bot(make_settings(OPENAI_API_KEY="sk-wrong"))
-    try:
-        ts = await mention(bot, "hello?")
-        await fake_slack.wait_for_calls("chat.postMessage", 1)
-    finally:
-        await bot.close()
+    ts, _ = await _ask(make_settings, fake_slack, "chat.postMessage", OPENAI_API_KEY="sk-wrong")
     assert len(fake_openai.chat_requests()) == 1
     [notice] = fake_slack.thread("C0001", ts)
     assert "OPENAI_API_KEY" in notice.visible_text()
@@ -61,14 +59,9 @@ async def test_stalled_stream_is_abandoned_after_the_idle_timeout_and_the_user_t
     make_settings: SettingsFactory, fake_slack: FakeSlack, fake_openai: FakeOpenAI
 ) -> None:
     fake_openai.script_chat(Stall("The beginning of an answer"))
-    bot = await start_bot(make_settings(OPENAI_STREAM_IDLE_TIMEOUT="0.5"))
-    try:
-        started = time.monotonic()
-        ts = await mention(bot, "tell me everything")
-        await fake_slack.wait_for_calls("chat.postMessage", 1)
-        elapsed = time.monotonic() - started
-    finally:
-        await bot.close()
+    ts, elapsed = await _ask(
+        make_settings, fake_slack, "chat.postMessage", OPENAI_STREAM_IDLE_TIMEOUT="0.5"
+    )
     assert 0.5 <= elapsed < 3
     partial, notice = fake_slack.thread("C0001", ts)
     assert partial.visible_text().startswith("The beginning of an answer")
@@ -82,12 +75,7 @@ async def test_slack_rate_limit_on_post_message_is_retried_by_the_sdk(
     fake_slack.remove_method("chat.startStream")  # the chat.postMessage + chat.update path
     fake_slack.rate_limit("chat.postMessage", retry_after=1)
     fake_openai.script_chat(Reply("Posted after a pause."))
-    bot = await start_bot(make_settings())
-    try:
-        ts = await mention(bot, "hi")
-        await fake_slack.wait_for_calls("chat.update", 1)
-    finally:
-        await bot.close()
+    ts, _ = await _ask(make_settings, fake_slack, "chat.update")
     first, retried = fake_slack.calls_to("chat.postMessage")  # refused with 429, then sent
     assert first.args == retried.args
     assert [m.visible_text() for m in fake_slack.thread("C0001", ts)] == ["Posted after a pause."]

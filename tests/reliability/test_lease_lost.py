@@ -80,6 +80,18 @@ async def _stolen_once_recorded(bot: RunningBot, database_url: str, recorded: Ma
     return ts
 
 
+async def _dead_while_opening(bot: RunningBot) -> str:
+    """Mention the bot; its attempt is as good as dead between Slack opening the answer's
+    message and the bot recording its ts (the recording never lands, and the attempt stops).
+    Returns the message's ts."""
+    engine = bot.server.services.engine.sync_engine
+    with never_landing(engine, recording_known_ts()), _stopping_watched() as stopped:
+        ts = await mention(bot, "explain everything")
+        async with asyncio.timeout(5):
+            await stopped.wait()
+    return ts
+
+
 async def _taken_over(bot: RunningBot, fake_slack: FakeSlack, database_url: str, ts: str) -> int:
     """The other process dies too: its lease expires and the sweep takes the delivery again.
     Returns how many Slack calls came before; returns once the answer is complete."""
@@ -130,11 +142,7 @@ async def test_a_takeover_finds_and_retires_a_message_whose_ts_was_never_recorde
     fake_openai.script_chat(Reply("The first words of an answer"), Reply(ANSWER))
     bot = await _bot(make_settings, database_url)
     try:
-        engine = bot.server.services.engine.sync_engine
-        with never_landing(engine, recording_known_ts()), _stopping_watched() as stopped:
-            ts = await mention(bot, "explain everything")
-            async with asyncio.timeout(5):
-                await stopped.wait()  # as good as dead between startStream and recording
+        ts = await _dead_while_opening(bot)
         [unrecorded] = fake_slack.thread("C0001", ts)
         assert unrecorded.streaming
         await _taken_over(bot, fake_slack, database_url, ts)
@@ -168,3 +176,37 @@ async def test_a_takeover_retires_every_message_of_a_long_answer(
     assert not [m for m in thread if m.streaming]
     counts = await stored_counts(database_url)
     assert (counts["assistant"], counts["inbox_done"]) == (1, 1)
+
+
+async def test_a_takeover_looks_for_an_unrecorded_message_only_up_to_the_next_question(
+    database_url: str,
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+) -> None:
+    follow_up_answer = "Yes, here I am."
+    fake_openai.script_chat(
+        Reply("The first words of an answer"), Reply(follow_up_answer), Reply(ANSWER)
+    )
+    bot = await _bot(make_settings, database_url)
+    try:
+        ts = await _dead_while_opening(bot)
+        # Another process holds the delivery now, and the person asks again meanwhile.
+        await _set_lease(database_url, lease_owner="another-process", lease_expires_at=_in(60))
+        follow_up = await mention(bot, "are you there?", thread_ts=ts)
+
+        def follow_up_answered() -> bool:
+            thread = fake_slack.thread("C0001", ts)
+            return len(thread) == 2 and not thread[1].streaming
+
+        await fake_slack.wait_until(follow_up_answered, "the follow-up's answer")
+        await _taken_over(bot, fake_slack, database_url, ts)
+    finally:
+        await bot.close()
+    [replies] = fake_slack.calls_to("conversations.replies")
+    assert (replies.args["oldest"], replies.args["latest"]) == (ts, follow_up)
+    assert [m.visible_text() for m in fake_slack.thread("C0001", ts)] == [
+        RETIRED_MARK,
+        follow_up_answer,
+        ANSWER,
+    ]

@@ -12,9 +12,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.locks_pg import thread_lock_key
+from bot.conversations.locks_pg import SharedThreadLocks, thread_lock_key
 from bot.conversations.values import ThreadKey
 from bot.inbox import Delivery, Inbox, Work
+from bot.loop_lag import LoopLag
 from bot.store.advisory import AdvisoryLocks
 from bot.store.db import create_engine, create_session_factory
 from bot.store.inbox_repo import InboxRepository
@@ -117,8 +118,51 @@ async def test_a_thread_lock_excludes_other_processes_and_dies_with_its_holder(
             await engine.dispose()
 
 
+class _GatedRelease(AdvisoryLocks):
+    """Real advisory locks whose unlock waits for a gate, so a cancellation can land during it."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.releasing, self.gate, self.released = (asyncio.Event() for _ in range(3))
+
+    async def release(self, key: int) -> None:
+        self.releasing.set()
+        await self.gate.wait()
+        await super().release(key)
+        self.released.set()
+
+
+async def test_an_answer_cancelled_while_it_unlocks_its_thread_still_unlocks_it(
+    postgres_url: str,
+) -> None:
+    engines = [create_engine(postgres_url) for _ in range(2)]
+    gated, theirs = _GatedRelease(engines[0]), AdvisoryLocks(engines[1])
+    thread = ThreadKey("T0001", "C0001", "1.0")
+
+    async def answer() -> None:
+        async with SharedThreadLocks(gated).hold(thread):
+            pass
+
+    try:
+        worker = asyncio.create_task(answer())
+        await gated.releasing.wait()
+        worker.cancel()  # a lost lease or shutdown, just as the answer lets go of the thread
+        gated.gate.set()
+        with pytest.raises(asyncio.CancelledError):
+            await worker
+        async with asyncio.timeout(5):
+            await gated.released.wait()
+        assert await theirs.try_acquire(thread_lock_key(thread))
+        await theirs.release(thread_lock_key(thread))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+
+# With a timeout, pg_terminate_backend waits until the backend has exited (and so freed its
+# locks); without one it only signals it, and the next try_acquire could still find them held.
 _KILL_LOCK_HOLDERS = """
-SELECT pg_terminate_backend(pid) FROM pg_locks
+SELECT pg_terminate_backend(pid, 5000) FROM pg_locks
 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
@@ -149,12 +193,16 @@ async def test_concurrent_sweeps_never_claim_a_row_twice(postgres_url: str) -> N
 
         return handle
 
+    lags = [LoopLag() for _ in claimed]  # ticks moved by hand: each sweep starts ten a tick
     inboxes = [
-        Inbox(sessions, {"probe": recorder(seen)}, lease_seconds=30, concurrency=100)
-        for seen in claimed
+        Inbox(sessions, {"probe": recorder(seen)}, lease_seconds=30, concurrency=100, lag=lag)
+        for seen, lag in zip(claimed, lags, strict=True)
     ]
     try:
-        await asyncio.gather(*(inbox.sweep() for inbox in inboxes for _ in range(3)))
+        for _ in range(3):
+            await asyncio.gather(*(inbox.sweep() for inbox in inboxes for _ in range(3)))
+            for lag in lags:
+                lag.ticks += 1
         everything = sorted(item for seen in claimed for item in seen)
         assert len(everything) == 60 and len(set(everything)) == 60
     finally:

@@ -13,9 +13,15 @@ import pytest
 from bot.conversations.prompt import PromptBuilder
 from bot.inbox import MAX_ATTEMPTS
 from bot.slack_output.retire import RETIRED_MARK
-from bot.store.models import InboxStatus
+from bot.store.models import InboxItem, InboxStatus
 from tests.conftest import RunningBot, SettingsFactory, start_bot
-from tests.db_statements import Matcher, failing, recording_known_ts, storing_assistant_turn
+from tests.db_statements import (
+    Matcher,
+    failing,
+    recording_known_ts,
+    recording_reply_ts,
+    storing_assistant_turn,
+)
 from tests.fakes.openai import FakeOpenAI, Reply
 from tests.fakes.slack import FakeMessage, FakeSlack
 from tests.reliability.conftest import inbox_rows, mention, stored_counts
@@ -59,6 +65,27 @@ async def _answer_with_faults(
         finally:
             await bot.close()
     return ts, failed
+
+
+async def _failing_every_attempt(
+    bot: RunningBot,
+    database_url: str,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+    matches: Matcher,
+) -> tuple[list[FakeMessage], list[str], InboxItem]:
+    """Mention the bot while ``matches`` statements fail on every attempt; check that each
+    attempt asked the model, that the row failed for good and that one notice in the thread
+    carries its reference id. The thread, the statements that failed and the row."""
+    fake_openai.script_chat(*[Reply(ANSWER)] * MAX_ATTEMPTS)
+    ts, failed = await _answer_with_faults(bot, fake_slack, matches, None, _told)
+    assert len(fake_openai.chat_requests()) == MAX_ATTEMPTS
+    thread = fake_slack.thread("C0001", ts)
+    notices = [found for m in thread if (found := _REFERENCE.search(m.visible_text()))]
+    [row] = await inbox_rows(database_url)
+    assert (row.status, row.attempts) == (InboxStatus.FAILED, MAX_ATTEMPTS)
+    assert [n.group(1) for n in notices] == [row.reference_id]
+    return thread, failed, row
 
 
 @pytest.mark.parametrize(
@@ -129,19 +156,28 @@ async def test_a_database_error_on_every_attempt_ends_with_one_notice_and_a_fail
     fake_slack: FakeSlack,
     fake_openai: FakeOpenAI,
 ) -> None:
-    fake_openai.script_chat(*[Reply(ANSWER)] * MAX_ATTEMPTS)
     bot = await _bot(make_settings, database_url)
-    ts, failed = await _answer_with_faults(bot, fake_slack, matches, None, _told)
+    thread, failed, row = await _failing_every_attempt(
+        bot, database_url, fake_slack, fake_openai, matches
+    )
     assert len(failed) == MAX_ATTEMPTS
-    assert len(fake_openai.chat_requests()) == MAX_ATTEMPTS
-    thread = fake_slack.thread("C0001", ts)
     earlier = thread[: MAX_ATTEMPTS - 1]  # the last attempt's answer stays, marked or whole
     assert [m.visible_text() for m in earlier] == [RETIRED_MARK] * (MAX_ATTEMPTS - 1)
     assert _open_streams(thread) == []
-    notices = [found for m in thread if (found := _REFERENCE.search(m.visible_text()))]
-    assert len(notices) == 1
-    [row] = await inbox_rows(database_url)
-    assert (row.status, row.attempts) == (InboxStatus.FAILED, MAX_ATTEMPTS)
-    assert row.reference_id == notices[0].group(1)
     assert row.last_error == "OperationalError (OperationalError)"
     assert (await stored_counts(database_url)).get("assistant", 0) == 0
+
+
+async def test_the_last_attempt_tells_the_user_even_when_closing_its_answer_fails_too(
+    database_url: str,
+    make_settings: SettingsFactory,
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+) -> None:
+    # Every write of an answer's messages fails, so closing the broken answer (which opens the
+    # message it would mark) fails the same way, with an error that is not the bot's own.
+    bot = await _bot(make_settings, database_url)
+    thread, _, _ = await _failing_every_attempt(
+        bot, database_url, fake_slack, fake_openai, recording_reply_ts
+    )
+    assert len(thread) == 1  # no message was ever opened: the notice alone

@@ -10,7 +10,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackDeliveryError
 from bot.slack_output.files import SlackFiles, UploadFile
-from bot.slack_output.retire import RETIRED_MARK, retire_reply
+from bot.slack_output.retire import RETIRED_MARK, ReplyRetirer
 from bot.slack_output.slack_calls import REQUEST_FAILED, call_slack
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.user_notes import UserNotes
@@ -63,7 +63,9 @@ async def test_retiring_a_reply_never_fails_the_takeover_when_slack_is_out_of_re
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.slack_output.retire")
-    await retire_reply(SlackReplies(unreachable_client()), channel="C0001", ts="1700000000.000200")
+    await ReplyRetirer(SlackReplies(unreachable_client())).retire(
+        channel="C0001", ts="1700000000.000200"
+    )
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1
     assert REQUEST_FAILED in warnings[0].getMessage()
@@ -75,8 +77,26 @@ async def test_retiring_a_reply_that_slack_will_not_update_only_warns(
 ) -> None:
     fake_slack.fail("chat.update", "message_not_found")
     client = AsyncWebClient(token=fake_slack.token, base_url=fake_slack.api_url)
-    await retire_reply(SlackReplies(client), channel="C0001", ts="1700000000.000200")
+    await ReplyRetirer(SlackReplies(client)).retire(channel="C0001", ts="1700000000.000200")
     assert [r.levelno for r in caplog.records if r.name == "bot.slack_output.retire"][-1] == (
         logging.WARNING
     )
     assert "message_not_found" in caplog.text
+
+
+async def test_looking_for_unrecorded_replies_asks_slack_who_the_bot_is_once(
+    fake_slack: FakeSlack,
+) -> None:
+    client = AsyncWebClient(token=fake_slack.token, base_url=fake_slack.api_url)
+    thread = "1700000000.000100"
+    fake_slack.add_thread("C0001", [{"type": "message", "user": "U0USER", "ts": thread}])
+    posted = await call_slack(
+        client, "chat.postMessage", channel="C0001", thread_ts=thread, text="half an answer"
+    )
+    retirer = ReplyRetirer(SlackReplies(client))
+    for _ in range(2):
+        await retirer.retire_unrecorded(
+            channel="C0001", thread_ts=thread, after_ts=thread, before_ts=None, recorded=()
+        )
+    assert len(fake_slack.calls_to("auth.test")) == 1
+    assert [c.args["ts"] for c in fake_slack.calls_to("chat.update")] == [posted["ts"]] * 2

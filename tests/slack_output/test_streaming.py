@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.errors import SlackDeliveryError
 from bot.slack_output.markdown_split import slack_length
 from bot.slack_output.streaming import SlackReplies, StreamingReply
 from tests.fakes.slack import FakeSlack
@@ -134,8 +136,12 @@ async def test_only_the_last_message_of_a_complete_answer_has_feedback_buttons(
     await _stream(reply, [text], clock, 0.1)
     first, *_, last = fake_slack.thread("C0001", THREAD)
     assert first.blocks is None
-    [buttons] = last.blocks or []
-    assert [b["value"] for b in buttons["elements"]] == [first.ts, first.ts]
+    [control] = last.blocks or []
+    assert control["type"] == "context_actions"
+    [feedback] = control["elements"]
+    assert feedback["type"] == "feedback_buttons"
+    assert feedback["positive_button"]["value"] == f"up:{first.ts}"
+    assert feedback["negative_button"]["value"] == f"down:{first.ts}"
 
 
 async def test_an_interrupted_answer_keeps_its_text_marked_and_has_no_buttons(
@@ -193,3 +199,25 @@ async def test_a_channel_that_refuses_streaming_gets_updates_for_that_answer_onl
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
     first, second = fake_slack.thread("C0001", THREAD)
     assert markdown_of(first) == "First answer." and markdown_of(second) == "Second answer."
+
+
+async def test_a_message_slack_refused_to_open_is_not_left_marked_as_being_opened(
+    fake_slack: FakeSlack,
+) -> None:
+    fake_slack.fail("chat.startStream", "channel_not_found")
+    told: list[tuple[tuple[str, ...], bool]] = []
+
+    async def record(written: tuple[str, ...], opening: bool) -> None:
+        told.append((written, opening))
+
+    reply = _replies(fake_slack, Clock()).open(
+        channel="C0001",
+        thread_ts=THREAD,
+        recipient_user_id="U0USER",
+        recipient_team_id="T0001",
+        on_messages=record,
+    )
+    with pytest.raises(SlackDeliveryError):
+        await reply.append("An answer.")
+    # Nothing was opened, so a takeover has nothing to look for in the thread.
+    assert told == [((), True), ((), False)]

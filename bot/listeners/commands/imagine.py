@@ -1,5 +1,6 @@
-"""``/imagine``: acknowledge within Slack's 3 seconds (progress, help or what is wrong with the
-input), then let the image service generate in the background.
+"""``/imagine``: acknowledge within Slack's 3 seconds (progress, help, what is wrong with the
+input, or that the person may not use it here), then let the image service generate in the
+background.
 
 Not a Bolt lazy listener: Bolt deep-copies the whole request, Web API client included, for
 each lazy function, which fails when anything the client holds cannot be copied (the metrics'
@@ -20,17 +21,19 @@ async def handle_imagine(
     ack: AsyncAck, command: Mapping[str, Any], bot_user_id: str | None, images: ImageService
 ) -> None:
     plan = images.plan(str(command.get("text") or ""))
-    # Shown only to the person who typed the command; sent before any work starts.
-    await ack(text=plan.reply, response_type="ephemeral")
     if plan.request is None:
+        await ack(text=plan.reply, response_type="ephemeral")
         return
-    images.start(
-        ImagineCommand(
-            team_id=str(command.get("team_id") or ""),
-            enterprise_id=command.get("enterprise_id") or None,
-            channel_id=str(command.get("channel_id") or ""),
-            user_id=str(command.get("user_id") or ""),
-            bot_user_id=bot_user_id,
-            request=plan.request,
-        )
+    imagine = ImagineCommand(
+        team_id=str(command.get("team_id") or ""),
+        enterprise_id=command.get("enterprise_id") or None,
+        channel_id=str(command.get("channel_id") or ""),
+        user_id=str(command.get("user_id") or ""),
+        bot_user_id=bot_user_id,
+        request=plan.request,
     )
+    refusal = await images.admit(imagine)
+    # Shown only to the person who typed the command; sent before any work starts.
+    await ack(text=refusal or plan.reply, response_type="ephemeral")
+    if refusal is None:
+        images.start(imagine)

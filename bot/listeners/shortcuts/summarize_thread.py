@@ -29,6 +29,8 @@ def summary_request(body: Mapping[str, Any]) -> SummaryRequest | None:
         thread_ts=thread_ts,
         user_id=str(user["id"]),
         in_thread=thread_ts != ts,
+        user_team_id=str(user["team_id"]) if user.get("team_id") else None,
+        enterprise_id=str(enterprise["id"]) if (enterprise := body.get("enterprise")) else None,
     )
 
 

@@ -1,8 +1,8 @@
 """Attached files' text kept with their turn (``message_files``), and thread summaries made by
 the "Summarize thread" shortcut (``thread_summaries``).
 
-Revision ID: 0008
-Revises: 0002
+Revision ID: 0009
+Revises: 0006
 Create Date: 2026-12-02 00:30:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0008"
-down_revision: str | None = "0002"
+revision: str = "0009"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
