@@ -402,6 +402,21 @@ VARIABLES: tuple[Variable, ...] = (
         "further downloads wait for room. At least `MAX_ATTACHMENT_MB_PER_MESSAGE`.",
     ),
     Variable(
+        "MAX_FILE_MB",
+        _positive_int,
+        "10",
+        "MiB an attached text, PDF or Word file may have to be read (capped at "
+        "`MAX_ATTACHMENT_MB_IN_FLIGHT`); larger ones get a note.",
+    ),
+    Variable(
+        "FILE_TEXT_MAX_TOKENS",
+        _positive_int,
+        "20000",
+        "Tokens of attached files' text one message may give the model (and at most half the "
+        "model's prompt); a longer file is excerpted from its start and the user told how much "
+        "was read.",
+    ),
+    Variable(
         "OPENAI_CONNECT_TIMEOUT", _positive_float, "5", "Seconds to connect to the model server."
     ),
     Variable(
@@ -557,8 +572,9 @@ VARIABLES: tuple[Variable, ...] = (
         "RETENTION_DAYS",
         _days,
         "0",
-        "Days to keep message text, recorded deliveries, image prompts, feedback and whom usage "
-        "was for; older ones are purged hourly. 0 = keep.",
+        "Days to keep message text (with attached files' text), recorded deliveries, image "
+        "prompts, thread summaries, feedback and whom usage was for; older ones are purged "
+        "hourly. 0 = keep.",
     ),
     Variable(
         "SUGGESTED_PROMPTS",
@@ -653,6 +669,8 @@ class Settings:
     max_images_per_message: int
     max_attachment_mb_per_message: int
     max_attachment_mb_in_flight: int
+    max_file_mb: int
+    file_text_max_tokens: int
     openai_connect_timeout: float
     openai_read_timeout: float
     openai_stream_idle_timeout: float

@@ -13,6 +13,7 @@ each (``openai_api/_transport.py`` and ``slack_output``), so callers catch only 
     │   ├── ModelStreamInterrupted   the stream broke after some text; carries ``partial_text``
     │   └── ModelStatusError         any other HTTP error status, with OpenAI's code and message
     ├── SlackDeliveryError           Slack refused (``ok: false``) or was unreachable (``request_failed``)
+    │   └── ThreadUnreadable         the bot may not read a thread (not a member, private, scope)
     ├── SlackFileError               a shared file could not (or may not) be downloaded
     └── DownloadRefused              a capped image download got no image within its limit
 """
@@ -124,6 +125,11 @@ class SlackDeliveryError(BotError):
         super().__init__(f"Slack {method} failed: {error}")
         self.method = method
         self.error = error
+
+
+class ThreadUnreadable(SlackDeliveryError):
+    """Slack will not let the bot read a thread; ``error`` is Slack's reason (``not_in_channel``,
+    ``channel_not_found``, ``missing_scope``, ``thread_not_found``…)."""
 
 
 class SlackFileError(BotError):

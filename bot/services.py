@@ -32,6 +32,7 @@ from bot.conversations.tokens import TokenCounter
 from bot.conversations.tool_loop import ToolLoop
 from bot.conversations.vision import AttachmentLimits, ImageInputs
 from bot.conversations.windows import ModelWindows, server_identity
+from bot.documents import DocumentLimits, DocumentReader
 from bot.home.content import HomeModels
 from bot.home.service import AppHome
 from bot.images.service import ImageService
@@ -65,9 +66,11 @@ from bot.slack_output.files import SlackFiles
 from bot.slack_output.refusals import SlackRefusals
 from bot.slack_output.retire import ReplyRetirer
 from bot.slack_output.streaming import SlackReplies
+from bot.slack_output.summary_messages import SummaryMessages
 from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
 from bot.store.write_gate import INTAKE, WriteGate
+from bot.summaries import ThreadSummaries
 from bot.tools.confirm import Confirmations
 from bot.tools.image_tool import GenerateImageTool
 from bot.tools.mcp_patterns import ToolPatterns
@@ -105,6 +108,7 @@ class Services:
     confirmations: Confirmations
     confirm_prompts: SlackConfirmationPrompts
     uninstalls: Uninstalls
+    summaries: ThreadSummaries
     installations: Installations | None = None
     """OAuth mode only (``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``)."""
 
@@ -246,11 +250,19 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
         replies = SlackReplies(slack, tasks=tasks)
         refusals = RefusalDesk(sessions, SlackRefusals(replies, UserNotes(slack)), metrics)
         counter = TokenCounter()
+        thread_reader = SlackThreadReader(slack)
+        # Images and files being read share one budget of bytes held at once.
+        in_flight = ByteBudget(settings.max_attachment_mb_in_flight * MIB)
         prices = PriceTable(settings.model_prices)
         budgets = Budgets(sessions, budget_limits(settings), prices, clock)
         ledger = UsageLedger(sessions, prices=prices, metrics=metrics, clock=clock)
         retention = RetentionPurge(sessions, engine, days=settings.retention_days, clock=clock)
         stack.push_async_callback(retention.stop)
+        windows = ModelWindows(
+            sessions,
+            server=server_identity(settings.openai_base_url),
+            configured=settings.model_context_tokens,
+        )
         prompts = PromptBuilder(
             sessions=sessions,
             counter=counter,
@@ -260,16 +272,26 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
                 answer_max_tokens=settings.answer_max_tokens,
                 history_max_tokens=settings.history_max_tokens,
             ),
-            catch_up=CatchUp(sessions, SlackThreadReader(slack), counter),
+            catch_up=CatchUp(sessions, thread_reader, counter),
             images_in=ImageInputs(
                 downloads,
                 settings.vision_models.split(","),
                 limits=AttachmentLimits(
                     max_images=settings.max_images_per_message,
                     max_bytes=settings.max_attachment_mb_per_message * MIB,
-                    in_flight=ByteBudget(settings.max_attachment_mb_in_flight * MIB),
+                    in_flight=in_flight,
                 ),
             ),
+            documents=DocumentReader(
+                downloads,
+                counter,
+                DocumentLimits(
+                    max_bytes=min(settings.max_file_mb, settings.max_attachment_mb_in_flight) * MIB,
+                    max_tokens=settings.file_text_max_tokens,
+                    in_flight=in_flight,
+                ),
+            ),
+            windows=windows,
         )
         surface = AgentSurface(slack)
         images = ImageService(
@@ -306,11 +328,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             answers=AnswerRunner(
                 prompts=prompts,
                 loop=loop,
-                windows=ModelWindows(
-                    sessions,
-                    server=server_identity(settings.openai_base_url),
-                    configured=settings.model_context_tokens,
-                ),
+                windows=windows,
                 answer_check=moderation,
             ),
             replies=replies,
@@ -385,4 +403,20 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
                 purge=settings.purge_on_uninstall,
             ),
             installations=installations,
+            summaries=ThreadSummaries(
+                sessions=sessions,
+                reader=thread_reader,
+                openai=openai,
+                counter=counter,
+                messages=SummaryMessages(slack),
+                notes=UserNotes(slack),
+                tasks=tasks,
+                model=settings.openai_model,
+                history_max_tokens=settings.history_max_tokens,
+                windows=windows,
+                policies=policies,
+                refusals=refusals,
+                budgets=budgets,
+                ledger=ledger,
+            ),
         )

@@ -31,7 +31,16 @@ _BOLT_UTILITIES = {
 }
 # ``app.assistant(...)`` subscribes to these.
 _ASSISTANT_EVENTS = ("assistant_thread_started", "assistant_thread_context_changed", "message")
-_INTERACTIVE = {"action", "block_action", "view", "view_submission", "shortcut", "options"}
+_INTERACTIVE = {
+    "action",
+    "block_action",
+    "view",
+    "view_submission",
+    "shortcut",
+    "message_shortcut",
+    "global_shortcut",
+    "options",
+}
 
 
 @dataclass

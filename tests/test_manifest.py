@@ -200,7 +200,7 @@ def test_oauth_manifest_asks_what_the_code_uses_and_installs_asks_the_same() -> 
     assert set(oauth["oauth_config"]["scopes"]["bot"]) == set(BOT_SCOPES)
     assert oauth["oauth_config"]["scopes"] == single["oauth_config"]["scopes"]
     assert _bot_events(oauth) == _bot_events(single)
-    for feature in ("app_home", "agent_view", "bot_user"):
+    for feature in ("app_home", "agent_view", "bot_user", "shortcuts"):
         assert oauth["features"][feature] == single["features"][feature]
     assert oauth["features"]["slash_commands"] == [
         {**command, "url": "https://bot.example.com/slack/events"}
@@ -216,3 +216,10 @@ def test_oauth_manifest_is_http_mode_with_the_redirect_and_org_installs() -> Non
     assert settings["interactivity"]["request_url"].endswith("/slack/events")
     [redirect] = _oauth_manifest()["oauth_config"]["redirect_urls"]
     assert redirect.endswith("/slack/oauth_redirect")
+
+
+def test_the_message_shortcut_is_the_one_the_listener_handles() -> None:
+    from bot.listeners.shortcuts.summarize_thread import SUMMARIZE_THREAD
+
+    shortcuts = _manifest()["features"]["shortcuts"]
+    assert [(s["type"], s["callback_id"]) for s in shortcuts] == [("message", SUMMARIZE_THREAD)]

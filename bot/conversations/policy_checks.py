@@ -29,7 +29,7 @@ def _request(message: IncomingMessage, prompt: Prompt | None = None) -> PolicyRe
         user_team_id=message.user_team_id,
         is_dm=message.is_dm,
         model=prompt.model if prompt is not None else "",
-        text=message.text,
+        text="\n\n".join(t for t in (message.text, prompt.files_text if prompt else "") if t),
         images=images,
     )
 

@@ -13,13 +13,17 @@ from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history
 from bot.conversations.catch_up import CatchUp, history_message
 from bot.conversations.channel_settings import channel_overrides
 from bot.conversations.notices import BARE_MENTION_PROMPT
-from bot.conversations.progress import Progress
+from bot.conversations.progress import Progress, TaskState
 from bot.conversations.tokens import TokenCounter
-from bot.conversations.values import IncomingMessage
-from bot.conversations.vision import ImageInputs, with_attachment_note
-from bot.conversations.windows import ModelLimits
+from bot.conversations.values import IncomingFile, IncomingMessage
+from bot.conversations.vision import IMAGE_TYPES, ImageInputs, with_attachment_note
+from bot.conversations.windows import ModelLimits, ModelWindows
+from bot.conversations.work_steps import READING_FILES
+from bot.documents import DocumentReader
 from bot.openai_api.chat import ChatMessage
+from bot.slack_output.safe_text import escape_mrkdwn
 from bot.store.conversations_repo import ConversationRepository, MessageRepository
+from bot.store.files_repo import FileText, MessageFileRepository
 from bot.store.models import Message
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,8 @@ class Prompt:
     newest: ChatMessage
     notice: str | None
     """Something to tell the user before the answer (attachments skipped, …)."""
+    files_text: str = ""
+    """The text read from the message's attached files (in ``newest``), for moderation."""
 
     @property
     def is_empty(self) -> bool:
@@ -61,12 +67,16 @@ class PromptBuilder:
         policy: AnswerPolicy,
         catch_up: CatchUp,
         images_in: ImageInputs,
+        documents: DocumentReader,
+        windows: ModelWindows,
     ) -> None:
         self._sessions = sessions
         self._counter = counter
         self._policy = policy
         self._catch_up = catch_up
         self._images_in = images_in
+        self._documents = documents
+        self._windows = windows
 
     async def build(
         self, message: IncomingMessage, event_id: str, holds: AsyncExitStack, progress: Progress
@@ -100,17 +110,23 @@ class PromptBuilder:
             if await messages.answer_to(stored.message) is not None:
                 return None
             history = await messages.history_before(stored.message)
+            files = await MessageFileRepository(session).of_turns([*history, stored.message])
             system = (
                 conversation.system_prompt or channel.system_prompt or self._policy.system_prompt
             )
-        turns = [history_message(m) for m in history]
+        turns = [_with_files(history_message(m), files.get(m.id, [])) for m in history]
         counts = [
-            m.token_count if m.token_count is not None else self._counter.count_message(model, t)
+            self._history_tokens(model, m, t, files.get(m.id, []))
             for m, t in zip(history, turns, strict=True)
         ]
         if not text and turns:
             text = BARE_MENTION_PROMPT  # mentioned mid-thread: the discussion is the question
-        content = await self._images_in.user_content(text, message.files, model, holds, progress)
+        attached = files.get(stored.message.id)
+        if attached is None:  # a retried answer finds the files its first attempt read
+            attached = await self._read_files(stored.message, message.files, model, progress)
+        newest = "\n\n".join([text, *(f.text for f in attached)]) if attached else text
+        content = await self._images_in.user_content(newest, message.files, model, holds, progress)
+        notes = [escape_mrkdwn(f.note) for f in attached if f.note] + list(content.notes)
         return Prompt(
             stored.message,
             model,
@@ -118,8 +134,35 @@ class PromptBuilder:
             turns,
             counts,
             content.message,
-            content.notice(),
+            ":information_source: " + " ".join(notes) if notes else None,
+            "\n\n".join(f.text for f in attached),
         )
+
+    async def _read_files(
+        self, turn: Message, files: tuple[IncomingFile, ...], model: str, progress: Progress
+    ) -> list[FileText]:
+        """Read the turn's files that are not pictures, once, and keep them with the turn; files
+        get at most half the prompt, so the thread's recent history still fits beside them.
+        Reading them shows on ``progress`` as a step of work."""
+        documents = [f for f in files if f.mimetype not in IMAGE_TYPES]
+        if not documents:
+            return []
+        room = self.budget(await self._windows.limits(model)).prompt_limit // 2
+        await progress.task(READING_FILES.at(TaskState.IN_PROGRESS))
+        read = await self._documents.read(documents, model, room)
+        kept = [FileText(d.file_id, d.name, d.mimetype, d.text, d.tokens, d.note) for d in read]
+        async with self._sessions.begin() as session:
+            await MessageFileRepository(session).add(turn, kept)
+        count = f"{len(read)} file{'' if len(read) == 1 else 's'}"
+        await progress.task(READING_FILES.at(TaskState.COMPLETE, count))
+        return kept
+
+    def _history_tokens(
+        self, model: str, turn: Message, message: ChatMessage, files: list[FileText]
+    ) -> int:
+        if turn.token_count is None:
+            return self._counter.count_message(model, message)
+        return turn.token_count + sum(f.token_count for f in files)
 
     def budget(self, limits: ModelLimits) -> ContextBudget:
         return ContextBudget.for_window(
@@ -143,3 +186,10 @@ class PromptBuilder:
 
     def count_answer(self, model: str, text: str) -> int:
         return self._counter.count_message(model, {"role": "assistant", "content": text})
+
+
+def _with_files(message: ChatMessage, files: list[FileText]) -> ChatMessage:
+    """A stored user turn with the text of the files that came with it."""
+    if not files or not isinstance(message["content"], str):
+        return message
+    return {**message, "content": "\n\n".join([message["content"], *(f.text for f in files)])}

@@ -202,6 +202,15 @@ class TokenCounter:
             keep -= overflow
         return ""
 
+    def head(self, model: str, text: str, max_tokens: int) -> str:
+        """The start of ``text`` within about ``max_tokens``: an excerpt of a document, which
+        reads on from its beginning (re-encoding may merge one token differently at the cut)."""
+        encoding = self.encoding_for(model)
+        tokens = encoding.encode_ordinary(text)
+        if len(tokens) <= max_tokens:
+            return text
+        return encoding.decode(tokens[: max(max_tokens, 0)], errors="ignore")
+
     def _count_content(self, model: str, content: str | list[ContentPart]) -> int:
         if isinstance(content, str):
             return self.count_text(model, content)

@@ -115,18 +115,15 @@ class ImageInputs:
         holds: AsyncExitStack,
         progress: Progress | None = None,
     ) -> UserContent:
-        """``text`` as a plain message, or as text plus image parts when there are images;
-        downloading them shows on ``progress`` as a step of work.
+        """``text`` as a plain message, or as text plus image parts when ``files`` has images
+        (the other files are not looked at here); downloading them shows on ``progress`` as a
+        step of work.
 
         The images' room in the in-flight budget is kept by ``holds``: their encoded copies
         live in the prompt until the answer is done, so ``holds`` should close then."""
         plain: ChatMessage = {"role": "user", "content": text}
         images = [f for f in files if f.mimetype in IMAGE_TYPES]
-        notes = [
-            f"I can only look at PNG, JPEG, GIF and WebP images, so I skipped {_shown(f)}."
-            for f in files
-            if f.mimetype not in IMAGE_TYPES
-        ]
+        notes: list[str] = []  # other files are the documents reader's
         if images and not supports_images(model, self._extra):
             notes.append(
                 f"The model `{escape_mrkdwn(model)}` can't see images, so I ignored the attached image(s)."

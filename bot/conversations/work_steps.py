@@ -13,6 +13,7 @@ __all__ = [
     "CATCHING_UP",
     "DRAWING",
     "READING_ATTACHMENTS",
+    "READING_FILES",
     "RETRYING",
     "WorkStep",
     "loading_messages",
@@ -38,6 +39,7 @@ class WorkStep:
 
 CATCHING_UP = WorkStep("catch_up", "Reading the thread")
 READING_ATTACHMENTS = WorkStep("attachments", "Looking at the attachments")
+READING_FILES = WorkStep("files", "Reading the attached files")
 DRAWING = WorkStep("drawing", "Drawing the picture")
 RETRYING = WorkStep("rate_limited", "Waiting for the AI service")
 

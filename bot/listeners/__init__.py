@@ -5,7 +5,7 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.conversations.feedback import FeedbackService
-from bot.listeners import actions, commands, events, oauth
+from bot.listeners import actions, commands, events, oauth, shortcuts
 from bot.listeners.commands import ai_settings
 from bot.services import Services
 
@@ -24,4 +24,6 @@ def register_listeners(app: AsyncApp, services: Services) -> None:
         services.surface,
         services.confirmations,
         services.confirm_prompts,
+        services.summaries,
     )
+    shortcuts.register(app, services.summaries)

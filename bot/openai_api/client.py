@@ -91,7 +91,10 @@ class OpenAIClient:
         max_completion_tokens: int | None = None,
         temperature: float | None = None,
         extra: Mapping[str, Any] | None = None,
+        max_tokens: int | None = None,
     ) -> ChatResult:
+        """One answer, not streamed; ``max_tokens`` bounds it on servers that do not take
+        ``max_completion_tokens``."""
         body = chat.chat_body(
             messages,
             model=model,
@@ -99,6 +102,7 @@ class OpenAIClient:
             max_completion_tokens=max_completion_tokens,
             temperature=temperature,
             extra=extra,
+            max_tokens=max_tokens,
         )
         return await chat.complete_chat(self._api, self._retry, body)
 

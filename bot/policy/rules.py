@@ -18,6 +18,7 @@ from bot.policy.decision import Refusal
 class RequestKind(StrEnum):
     ANSWER = "answer"
     IMAGE = "image"
+    SUMMARY = "summary"
 
 
 @dataclass(frozen=True, slots=True)

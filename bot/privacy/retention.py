@@ -1,5 +1,6 @@
-"""Retention: what people wrote is kept ``RETENTION_DAYS`` days, then purged (message text,
-recorded deliveries, image prompts, feedback, and whom usage was for — usage figures stay).
+"""Retention: what people wrote is kept ``RETENTION_DAYS`` days, then purged (message text and
+attached files' text, recorded deliveries, image prompts, thread summaries, feedback, and whom
+usage was for — usage figures stay).
 
 The purge runs at start-up and then hourly; with several replicas on PostgreSQL an advisory lock
 lets one of them purge at a time while the others skip that round."""
@@ -32,6 +33,7 @@ class Purged:
     deliveries: int
     image_prompts: int
     feedback: int
+    summaries: int
     usage_details: int
     conversations: int
 
@@ -92,6 +94,7 @@ class RetentionPurge:
                 deliveries=await privacy.delete_deliveries_before(cutoff),
                 image_prompts=await privacy.erase_image_prompts_before(cutoff),
                 feedback=await privacy.delete_feedback_before(cutoff),
+                summaries=await privacy.delete_summaries_before(cutoff),
                 usage_details=await UsageRepository(session).forget_details_before(cutoff),
                 conversations=await privacy.delete_empty_conversations(before=cutoff),
             )

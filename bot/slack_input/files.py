@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from bot.errors import DownloadRefused, SlackFileError
-from bot.http_download import fetch_image
+from bot.http_download import FILE_TOO_LARGE, TOO_LARGE, fetch_capped, is_image_type
 
 _SLACK_FILE_HOSTS = frozenset({"files.slack.com", "slack-files.com"})
 
@@ -48,12 +48,34 @@ class SlackFileDownloader:
     async def download_image(self, url: str, max_bytes: int) -> bytes:
         """An image's bytes; ``SlackFileError`` for a foreign host, a refusal (Slack sends a
         sign-in page, not an image), or more than ``max_bytes``."""
+        return await self._download(url, max_bytes, is_image_type, TOO_LARGE)
+
+    async def download_file(self, url: str, max_bytes: int) -> bytes:
+        """Any shared file's bytes, on the same terms; an HTML body is taken for Slack's
+        sign-in page (HTML files are read as what they are only when Slack serves them so)."""
+        return await self._download(url, max_bytes, _not_a_sign_in_page(url), FILE_TOO_LARGE)
+
+    async def _download(
+        self, url: str, max_bytes: int, accept: Callable[[str], bool], too_large: str
+    ) -> bytes:
         if not self.is_slack_file_url(url):
             raise SlackFileError("not a Slack file host")
         headers = {"Authorization": f"Bearer {self._token() or ''}"}
         try:
-            return await fetch_image(self._client, url, max_bytes=max_bytes, headers=headers)
+            return await fetch_capped(
+                self._client,
+                url,
+                max_bytes=max_bytes,
+                headers=headers,
+                accept=accept,
+                too_large=too_large,
+            )
         except DownloadRefused as exc:
             raise SlackFileError(str(exc)) from exc
         except httpx.HTTPError as exc:
             raise SlackFileError(f"download failed: {type(exc).__name__}") from exc
+
+
+def _not_a_sign_in_page(url: str) -> Callable[[str], bool]:
+    wants_html = urlsplit(url).path.lower().endswith((".html", ".htm"))
+    return lambda content_type: wants_html or not content_type.startswith("text/html")

@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, delete, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
-from bot.store.models import Conversation, Message, TurnStatus
+from bot.store.models import Conversation, Message, MessageFile, TurnStatus
 
 ThreadId = tuple[str, str, str]
 """(team_id, channel_id, thread_ts): one Slack thread, which is one conversation."""
@@ -178,15 +178,20 @@ class MessageRepository:
 
     async def erase(self, team_id: str, channel_id: str, slack_ts: str) -> int:
         """The Slack message was deleted: erase its text and author from its stored user turns,
-        and the text of the bot's stored answers to them, so neither is kept nor enters a later
-        prompt. How many user turns there were."""
-        turns = self._user_turns(team_id, channel_id, slack_ts)
+        the text of the files attached to them and of the bot's stored answers to them, so none
+        of it is kept or enters a later prompt. How many user turns there were."""
+        turns = select(Message.id).where(*self._user_turns(team_id, channel_id, slack_ts))
+        await self._session.execute(
+            delete(MessageFile)
+            .where(MessageFile.team_id == team_id, MessageFile.message_id.in_(turns))
+            .execution_options(synchronize_session=False)
+        )
         await self._session.execute(
             update(Message)
             .where(
                 Message.team_id == team_id,
                 Message.role == "assistant",
-                Message.reply_to_id.in_(select(Message.id).where(*turns).scalar_subquery()),
+                Message.reply_to_id.in_(turns.scalar_subquery()),
             )
             .values(text="", token_count=None)
             .execution_options(synchronize_session=False)

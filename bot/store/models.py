@@ -258,7 +258,7 @@ class PolicyRefusal(_Timestamps, Base):
     # "" for requests outside a thread (/imagine).
     thread_ts: Mapped[str] = mapped_column(String(32), default="")
     user_id: Mapped[str] = mapped_column(_SlackId)
-    kind: Mapped[str] = mapped_column(String(16))  # answer | image
+    kind: Mapped[str] = mapped_column(String(16))  # answer | image | summary
     code: Mapped[str] = mapped_column(String(32))
     # Space-separated flagged categories (moderation), else "".
     categories: Mapped[str] = mapped_column(Text, default="")
@@ -358,3 +358,42 @@ class OAuthState(Base):
     state: Mapped[str] = mapped_column(String(64), unique=True)
     # The expiry sweep deletes by it.
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class MessageFile(_Timestamps, Base):
+    """A file attached to a user turn, as the model is given it: read from Slack once and kept
+    with the turn, so later answers in the thread never download it again."""
+
+    __tablename__ = "message_files"
+    # One row per file of a turn: a retried or taken-over answer finds what was already read.
+    __table_args__ = (UniqueConstraint("message_id", "slack_file_id"),)
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    slack_file_id: Mapped[str] = mapped_column(_SlackId)
+    name: Mapped[str] = mapped_column(String(255))
+    mimetype: Mapped[str] = mapped_column(String(255))
+    # The file's text framed by its name (perhaps an excerpt), or a line saying why it was not
+    # read; a retention purge empties it like a turn's text.
+    text: Mapped[str] = mapped_column(Text)
+    token_count: Mapped[int] = mapped_column(Integer)
+    # What the person who attached it was told (skipped, excerpted), in plain text.
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class ThreadSummary(_Timestamps, Base):
+    """A summary made with the "Summarize thread" shortcut, kept so that its "Share in thread"
+    button (Slack gives ephemeral messages' content to no one) can post it once."""
+
+    __tablename__ = "thread_summaries"
+
+    id: Mapped[int] = mapped_column(_Id, primary_key=True)
+    team_id: Mapped[str] = mapped_column(_SlackId)
+    channel_id: Mapped[str] = mapped_column(_SlackId)
+    thread_ts: Mapped[str] = mapped_column(String(32))
+    requested_by: Mapped[str] = mapped_column(_SlackId)
+    text: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(128))
+    # The message that shared it in the thread; set once, so a second click posts nothing.
+    shared_ts: Mapped[str | None] = mapped_column(String(32))

@@ -18,6 +18,7 @@ from bot.store.models import (
     InboxItem,
     InboxStatus,
     Message,
+    ThreadSummary,
 )
 
 _FINISHED = (InboxStatus.DONE, InboxStatus.FAILED)
@@ -30,6 +31,7 @@ class PrivacyRepository:
         self._session = session
 
     async def delete_turns_before(self, cutoff: datetime) -> int:
+        """The turns, and with them (a cascade) the text of the files attached to them."""
         return await self._count(delete(Message).where(Message.created_at < cutoff))
 
     async def delete_deliveries_before(self, cutoff: datetime) -> int:
@@ -47,6 +49,9 @@ class PrivacyRepository:
 
     async def delete_feedback_before(self, cutoff: datetime) -> int:
         return await self._count(delete(Feedback).where(Feedback.updated_at < cutoff))
+
+    async def delete_summaries_before(self, cutoff: datetime) -> int:
+        return await self._count(delete(ThreadSummary).where(ThreadSummary.created_at < cutoff))
 
     async def delete_empty_conversations(
         self, *, before: datetime | None = None, ids: Collection[int] = ()
@@ -67,7 +72,8 @@ class PrivacyRepository:
         )
 
     async def forget_turns_of(self, user_id: str) -> tuple[int, set[int]]:
-        """Delete the user's turns and the answers to them; how many, and their conversations."""
+        """Delete the user's turns and the answers to them (the text of the files attached to
+        them goes with them, a cascade); how many, and their conversations."""
         theirs = select(Message.id).where(Message.slack_user_id == user_id)
         rows = await self._session.execute(
             delete(Message)
@@ -82,6 +88,10 @@ class PrivacyRepository:
 
     async def forget_feedback_of(self, user_id: str) -> int:
         return await self._count(delete(Feedback).where(Feedback.user_id == user_id))
+
+    async def forget_summaries_of(self, user_id: str) -> int:
+        """The thread summaries they asked for."""
+        return await self._count(delete(ThreadSummary).where(ThreadSummary.requested_by == user_id))
 
     async def forget_deliveries_of(self, user_id: str) -> int:
         """Recorded deliveries of the user's messages (their payload names the asker; it is

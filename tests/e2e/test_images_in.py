@@ -93,7 +93,7 @@ async def test_the_token_never_leaves_slack_and_bad_files_get_a_note(
     fake_openai.script_chat(Reply("Answered anyway."))
     foreign = f"{fake_openai.base_url.removesuffix('/v1')}/files/stolen.png"
     huge = fake_slack.add_file("huge.png", make_png(1), "image/png")
-    pdf = fake_slack.add_file("spec.pdf", b"%PDF-1.4", "application/pdf")
+    archive = fake_slack.add_file("spec.zip", b"PK\x03\x04", "application/zip")
     root = await _mention_with(
         bot,
         fake_slack,
@@ -101,19 +101,27 @@ async def test_the_token_never_leaves_slack_and_bad_files_get_a_note(
         _file("stolen.png", "image/png", foreign, 100),
         _file("elsewhere.png", "image/png", "https://files.example.com/x.png", 100),
         _file("huge.png", "image/png", huge, 30 * 1024 * 1024),
-        _file("spec.pdf", "application/pdf", pdf, 8),
+        _file("spec.zip", "application/zip", archive, 4),
     )
 
     assert not any(r.path.startswith("/files/") for r in fake_openai.requests)
     [request] = fake_openai.chat_requests()
     assert request["messages"][-1]["content"] == (
-        "look at these\n[attached: stolen.png, elsewhere.png, huge.png, spec.pdf]"
+        "look at these\n[attached: stolen.png, elsewhere.png, huge.png, spec.zip]\n\n"
+        "[I can't read spec.zip: I read text, Markdown, CSV, JSON, source code, PDF and Word "
+        "(.docx) files.]"
     )
-    # The answer opens with its "reading the attachments" card; the note follows it.
+    # The answer opens with its "reading the files" and "looking at the attachments" cards
+    # (the zip is the documents reader's: it gets a note); the note follows them.
     [answer, note] = fake_slack.thread("C0001", root)
-    assert [t["status"] for t in answer.tasks] == ["in_progress", "error"]  # none opened
+    assert [(t["id"], t["status"]) for t in answer.tasks] == [
+        ("files", "in_progress"),
+        ("files", "complete"),
+        ("attachments", "in_progress"),
+        ("attachments", "error"),  # no image opened
+    ]
     text = note.visible_text()
-    assert "skipped spec.pdf" in text and "huge.png is larger than 20 MB" in text
+    assert "I can't read spec.zip" in text and "huge.png is larger than 20 MB" in text
     assert "couldn't open stolen.png" in text and "couldn't open elsewhere.png" in text
     assert answer.visible_text().startswith("Answered anyway.")
 

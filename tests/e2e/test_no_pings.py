@@ -77,8 +77,10 @@ async def test_a_file_named_like_a_broadcast_is_named_harmlessly_in_the_note(
     await fake_slack.wait_for_calls("chat.stopStream", 1)
 
     assert sequences_sent(fake_slack.calls) == []
-    [note, _answer] = fake_slack.thread("C0001", event["ts"])
-    assert f"skipped &lt;!channel&gt; @{ZERO_WIDTH_SPACE}here.pdf" in note.visible_text()
+    [_answer, note] = fake_slack.thread("C0001", event["ts"])
+    assert (
+        f"read &lt;!channel&gt; @{ZERO_WIDTH_SPACE}here.pdf: it doesn't look" in note.visible_text()
+    )
 
 
 # What the bot itself writes around a prompt: who asked, and where it could not post.

@@ -161,14 +161,16 @@ def block_actions_body(
     message_ts: str = "",
     team_id: str = "T0001",
     thread_ts: str | None = None,
+    ephemeral: bool = False,
 ) -> str:
-    """A button click: Slack form-encodes the JSON under a single ``payload`` field."""
+    """A button click: Slack form-encodes the JSON under a single ``payload`` field. A click in
+    an ``ephemeral`` message comes without the message, which Slack does not keep."""
     message: dict[str, Any] = {"type": "message", "ts": message_ts, "user": "U0BOT", "text": ""}
     container: dict[str, Any] = {
         "type": "message",
         "message_ts": message_ts,
         "channel_id": channel_id,
-        "is_ephemeral": False,
+        "is_ephemeral": ephemeral,
     }
     if thread_ts is not None:
         message["thread_ts"] = thread_ts
@@ -182,7 +184,7 @@ def block_actions_body(
         "trigger_id": "trig",
         "team": {"id": team_id, "domain": "fake"},
         "channel": {"id": channel_id, "name": "general"},
-        "message": message,
+        **({} if ephemeral else {"message": message}),
         "response_url": "",
         "actions": [
             {
@@ -193,6 +195,33 @@ def block_actions_body(
                 "action_ts": new_ts(),
             }
         ],
+    }
+    return urlencode({"payload": json.dumps(payload)})
+
+
+def message_shortcut_body(
+    callback_id: str,
+    message: dict[str, Any],
+    *,
+    user_id: str = "U0USER",
+    channel_id: str = "C0001",
+    team_id: str = "T0001",
+) -> str:
+    """A message shortcut (``message_action``) used on ``message``, form-encoded like Slack's."""
+    payload = {
+        "type": "message_action",
+        "token": "verification-token",
+        "action_ts": new_ts(),
+        "team": {"id": team_id, "domain": "fake"},
+        "user": {"id": user_id, "username": "user", "name": "user", "team_id": team_id},
+        "channel": {"id": channel_id, "name": "general"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": callback_id,
+        "trigger_id": "trig",
+        "response_url": "https://hooks.slack.com/app/T0001/1/x",
+        "message_ts": message["ts"],
+        "message": message,
     }
     return urlencode({"payload": json.dumps(payload)})
 

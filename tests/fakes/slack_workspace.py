@@ -270,6 +270,8 @@ class SlackWorkspace:
 
     def _replies(self, args: Args) -> Args:
         channel, ts = self._conversation(args["channel"]), str(args["ts"])
+        if channel in self.not_in_channel:  # Slack hides private conversations altogether
+            raise SlackError("not_in_channel" if channel[0] == "C" else "channel_not_found")
         found = {m["ts"]: m for m in self.threads.get((channel, ts), [])}
         for message in self.messages.values():
             if message.channel == channel and ts in (message.ts, message.thread_ts):

@@ -15,6 +15,8 @@ from bot.store.models import (
     InboxItem,
     InboxStatus,
     Message,
+    MessageFile,
+    ThreadSummary,
     UsageRecord,
 )
 
@@ -44,7 +46,7 @@ async def conversation(
 async def exchange(
     session: AsyncSession, where: Conversation, user_id: str, text: str, at: datetime
 ) -> tuple[Message, Message]:
-    """A user's turn and the bot's answer to it."""
+    """A user's turn with a file attached, and the bot's answer to it."""
     asked = Message(
         conversation_id=where.id,
         team_id="T0001",
@@ -57,6 +59,19 @@ async def exchange(
     )
     session.add(asked)
     await session.flush()
+    session.add(
+        MessageFile(
+            message_id=asked.id,
+            team_id="T0001",
+            slack_file_id=f"F{asked.slack_ts}",
+            name="notes.txt",
+            mimetype="text/plain",
+            text=f"notes on {text}",
+            token_count=4,
+            created_at=at,
+            updated_at=at,
+        )
+    )
     answer = Message(
         conversation_id=where.id,
         team_id="T0001",
@@ -79,7 +94,8 @@ async def traces(
     status: str = InboxStatus.DONE,
     channel_id: str = "C0001",
 ) -> None:
-    """One of everything else: a recorded delivery, an image request, a vote, a usage row."""
+    """One of everything else: a recorded delivery, an image request, a vote, a usage row, a
+    thread summary they asked for."""
     ts = _next_ts()
     payload = {"event_id": f"Ev{ts}", "team_id": "T0001", "user_id": user_id, "ts": ts}
     session.add_all(
@@ -125,6 +141,16 @@ async def traces(
                 completion_tokens=20,
                 estimated=False,
                 images=0,
+            ),
+            ThreadSummary(
+                team_id="T0001",
+                channel_id="C0001",
+                thread_ts=ts,
+                requested_by=user_id,
+                text=f"summary for {user_id}",
+                model="gpt-4o-mini",
+                created_at=at,
+                updated_at=at,
             ),
         ]
     )

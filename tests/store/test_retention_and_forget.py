@@ -24,6 +24,8 @@ from bot.store.models import (
     InboxItem,
     InboxStatus,
     Message,
+    MessageFile,
+    ThreadSummary,
     UsageRecord,
 )
 from tests.clock import MovableClock
@@ -76,10 +78,19 @@ async def test_purge_removes_what_is_older_than_the_retention_and_keeps_the_rest
     purged = await purge.purge()
 
     assert purged == Purged(
-        turns=6, deliveries=1, image_prompts=2, feedback=2, usage_details=2, conversations=2
+        turns=6,
+        deliveries=1,
+        image_prompts=2,
+        feedback=2,
+        summaries=2,
+        usage_details=2,
+        conversations=2,
     )
     turns = await _all(sessions, Message)
     assert sorted(m.text for m in turns) == ["answer to newer question", "newer question"]
+    files = [f.text for f in await _all(sessions, MessageFile)]
+    assert files == ["notes on newer question"]  # the old turns' files went with them
+    assert len(await _all(sessions, ThreadSummary)) == 2  # the two recent ones
     kept = {c.id for c in await _all(sessions, Conversation)}
     assert kept == {mixed.id, waiting.id, answered_again.id}
     deliveries = await _all(sessions, InboxItem)
@@ -94,7 +105,7 @@ async def test_purge_removes_what_is_older_than_the_retention_and_keeps_the_rest
         ("U0ONE", 100),
         ("U0ONE", 100),
     ]  # old figures stay for totals, without whom they were for
-    assert await purge.purge() == Purged(0, 0, 0, 0, 0, 0)
+    assert await purge.purge() == Purged(0, 0, 0, 0, 0, 0, 0)
 
 
 async def test_only_one_replica_purges_at_a_time(
@@ -137,6 +148,7 @@ async def test_forget_user_removes_exactly_that_users_rows_and_prints_them(
     assert "recorded deliveries: 1" in printed
     assert "image requests: 1" in printed
     assert "feedback votes: 1" in printed
+    assert "thread summaries: 1" in printed
     assert "usage rows: 1" in printed
     assert "empty conversations: 1" in printed
     after = {model: await _all(sessions, model) for model in _TABLES}
@@ -145,6 +157,8 @@ async def test_forget_user_removes_exactly_that_users_rows_and_prints_them(
         InboxItem: before[InboxItem] - 1,
         ImageRequest: before[ImageRequest] - 1,
         Feedback: before[Feedback] - 1,
+        ThreadSummary: before[ThreadSummary] - 1,
+        MessageFile: before[MessageFile] - 2,
         UsageRecord: before[UsageRecord] - 1,
         Conversation: before[Conversation] - 1,
     }
@@ -160,6 +174,8 @@ _TABLES: tuple[type[Base], ...] = (
     InboxItem,
     ImageRequest,
     Feedback,
+    ThreadSummary,
+    MessageFile,
     UsageRecord,
     Conversation,
 )
