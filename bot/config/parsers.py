@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
 from bot.errors import ConfigError
+
+N = TypeVar("N", int, float)
 
 
 def url(name: str, value: str) -> str:
@@ -27,21 +29,23 @@ def base_url(name: str, value: str) -> str:
     return url(name, value).rstrip("/")
 
 
-def positive_int(name: str, value: str) -> int:
+def _number(convert: Callable[[str], N], name: str, value: str, what: str) -> N:
+    """``convert(value)``, or a ``ConfigError`` saying the value must be ``what``."""
     try:
-        number = int(value)
+        return convert(value)
     except ValueError:
-        raise ConfigError(name, f"must be a whole number, got {value!r}") from None
+        raise ConfigError(name, f"must be {what}, got {value!r}") from None
+
+
+def positive_int(name: str, value: str) -> int:
+    number = _number(int, name, value, "a whole number")
     if number <= 0:
         raise ConfigError(name, f"must be greater than 0, got {number}")
     return number
 
 
 def positive_float(name: str, value: str) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        raise ConfigError(name, f"must be a number of seconds, got {value!r}") from None
+    number = _number(float, name, value, "a number of seconds")
     if number <= 0:
         raise ConfigError(name, f"must be greater than 0, got {number}")
     return number
@@ -73,10 +77,7 @@ def zero_or_more(convert: type[int] | type[float], what: str) -> Callable[[str, 
     """``convert``'s numbers from 0 up, ``what`` naming them (and what 0 means) in errors."""
 
     def parse(name: str, value: str) -> int | float:
-        try:
-            number = convert(value)
-        except ValueError:
-            raise ConfigError(name, f"must be {what}, got {value!r}") from None
+        number = _number(convert, name, value, what)
         if not 0 <= number < float("inf"):
             raise ConfigError(name, f"must be 0 or more, got {value!r}")
         return number
