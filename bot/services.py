@@ -58,7 +58,6 @@ from bot.policy.usergroups import UserGroups
 from bot.privacy.retention import RetentionPurge
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
 from bot.slack_input.people import SlackPeople
-from bot.slack_input.roles import WorkspaceRoles
 from bot.slack_output.agent_surface import AgentSurface, SuggestedPrompt
 from bot.slack_output.announcements import ChannelAnnouncer
 from bot.slack_output.confirm_prompts import SlackConfirmationPrompts
@@ -242,6 +241,13 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
         )
         people = SlackPeople(slack)
         policies, moderation = build_policies(settings, people, moderator, metrics)
+        # One workspace-role check and cache, for /ai-settings and the App Home alike.
+        settings_access = SettingsAccess(
+            people,
+            admin_users=settings.admin_users,
+            default_model=settings.openai_model,
+            allowed_models=settings.allowed_models,
+        )
         downloads = SlackFileDownloader(
             token_in_use(settings.slack_bot_token or None), settings.slack_api_url
         )
@@ -373,12 +379,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
                 openai,
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
-                access=SettingsAccess(
-                    people,
-                    admin_users=settings.admin_users,
-                    default_model=settings.openai_model,
-                    allowed_models=settings.allowed_models,
-                ),
+                access=settings_access,
                 announcer=ChannelAnnouncer(slack),
                 tasks=tasks,
             ),
@@ -389,7 +390,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             home=AppHome(
                 sessions=sessions,
                 surface=surface,
-                roles=WorkspaceRoles(slack),
+                roles=settings_access,
                 prompts=[SuggestedPrompt(t, m) for t, m in settings.suggested_prompts],
                 models=HomeModels(settings.openai_model, settings.openai_image_model),
                 usage=LedgerSummary(sessions, prices, clock),
