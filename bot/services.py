@@ -70,10 +70,12 @@ from bot.slack_output.user_notes import UserNotes
 from bot.store.db import create_engine, create_session_factory, is_sqlite
 from bot.store.write_gate import INTAKE, WriteGate
 from bot.summaries import ThreadSummaries
+from bot.tools.base import Tool
 from bot.tools.confirm import Confirmations
 from bot.tools.image_tool import GenerateImageTool
 from bot.tools.mcp_patterns import ToolPatterns
 from bot.tools.mcp_tools import McpLimits, McpServerConfig, McpServerTools
+from bot.tools.summary_tool import SummarizeThreadTool
 from bot.tools.toolbox import Toolbox
 from bot.usage.ledger import Clock, UsageLedger, utc_now
 from bot.usage.prices import PriceTable
@@ -131,7 +133,7 @@ def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
     )
 
 
-def build_toolbox(settings: Settings, images: ImageService) -> Toolbox:
+def build_toolbox(settings: Settings, images: ImageService, summaries: ThreadSummaries) -> Toolbox:
     limits = McpLimits(
         allowed=ToolPatterns.of(settings.mcp_allowed_tools),
         confirm=ToolPatterns.of(settings.mcp_confirm_tools),
@@ -143,7 +145,11 @@ def build_toolbox(settings: Settings, images: ImageService) -> Toolbox:
         McpServerTools(McpServerConfig(name, url, dict(settings.mcp_headers.get(name, ()))), limits)
         for name, url in settings.mcp_servers
     ]
-    return Toolbox([GenerateImageTool(images, settings.openai_image_model)], servers)
+    builtins: list[Tool] = [
+        GenerateImageTool(images, settings.openai_image_model),
+        SummarizeThreadTool(summaries),
+    ]
+    return Toolbox(builtins, servers)
 
 
 def build_openai_client(settings: Settings, metrics: Metrics) -> OpenAIClient:
@@ -313,7 +319,23 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             budgets=budgets,
             ledger=ledger,
         )
-        toolbox = build_toolbox(settings, images)
+        summaries = ThreadSummaries(
+            sessions=sessions,
+            reader=thread_reader,
+            openai=openai,
+            counter=counter,
+            messages=SummaryMessages(slack),
+            notes=UserNotes(slack),
+            tasks=tasks,
+            model=settings.openai_model,
+            history_max_tokens=settings.history_max_tokens,
+            windows=windows,
+            policies=policies,
+            refusals=refusals,
+            budgets=budgets,
+            ledger=ledger,
+        )
+        toolbox = build_toolbox(settings, images, summaries)
         stack.push_async_callback(toolbox.aclose)
         await toolbox.start()
         confirm_prompts = SlackConfirmationPrompts(slack)
@@ -404,20 +426,5 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
                 purge=settings.purge_on_uninstall,
             ),
             installations=installations,
-            summaries=ThreadSummaries(
-                sessions=sessions,
-                reader=thread_reader,
-                openai=openai,
-                counter=counter,
-                messages=SummaryMessages(slack),
-                notes=UserNotes(slack),
-                tasks=tasks,
-                model=settings.openai_model,
-                history_max_tokens=settings.history_max_tokens,
-                windows=windows,
-                policies=policies,
-                refusals=refusals,
-                budgets=budgets,
-                ledger=ledger,
-            ),
+            summaries=summaries,
         )
