@@ -22,9 +22,12 @@ from bot.policy.moderation import ModerationRule, ModerationSettings
 from bot.policy.rules import Policies, Policy
 from bot.policy.usergroups import UserGroups
 from bot.slack_input.people import SlackPeople
+from bot.summaries import ThreadSummaries
+from bot.tools.base import Tool
 from bot.tools.image_tool import GenerateImageTool
 from bot.tools.mcp_patterns import ToolPatterns
 from bot.tools.mcp_tools import McpLimits, McpServerConfig, McpServerTools
+from bot.tools.summary_tool import SummarizeThreadTool
 from bot.tools.toolbox import Toolbox
 
 
@@ -47,7 +50,7 @@ def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
     )
 
 
-def build_toolbox(settings: Settings, images: ImageService) -> Toolbox:
+def build_toolbox(settings: Settings, images: ImageService, summaries: ThreadSummaries) -> Toolbox:
     limits = McpLimits(
         allowed=ToolPatterns.of(settings.mcp_allowed_tools),
         confirm=ToolPatterns.of(settings.mcp_confirm_tools),
@@ -59,7 +62,11 @@ def build_toolbox(settings: Settings, images: ImageService) -> Toolbox:
         McpServerTools(McpServerConfig(name, url, dict(settings.mcp_headers.get(name, ()))), limits)
         for name, url in settings.mcp_servers
     ]
-    return Toolbox([GenerateImageTool(images, settings.openai_image_model)], servers)
+    builtins: list[Tool] = [
+        GenerateImageTool(images, settings.openai_image_model),
+        SummarizeThreadTool(summaries),
+    ]
+    return Toolbox(builtins, servers)
 
 
 def build_openai_client(settings: Settings, metrics: Metrics) -> OpenAIClient:

@@ -55,7 +55,6 @@ from bot.service_builders import (
 )
 from bot.slack_input import SlackFileDownloader, SlackThreadReader
 from bot.slack_input.people import SlackPeople
-from bot.slack_input.roles import WorkspaceRoles
 from bot.slack_output.agent_surface import AgentSurface, SuggestedPrompt
 from bot.slack_output.announcements import ChannelAnnouncer
 from bot.slack_output.confirm_prompts import SlackConfirmationPrompts
@@ -135,6 +134,13 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
         )
         people = SlackPeople(slack)
         policies, moderation = build_policies(settings, people, moderator, metrics)
+        # One workspace-role check and cache, for /ai-settings and the App Home alike.
+        settings_access = SettingsAccess(
+            people,
+            admin_users=settings.admin_users,
+            default_model=settings.openai_model,
+            allowed_models=settings.allowed_models,
+        )
         downloads = SlackFileDownloader(
             token_in_use(settings.slack_bot_token or None), settings.slack_api_url
         )
@@ -200,7 +206,23 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             budgets=budgets,
             ledger=ledger,
         )
-        toolbox = build_toolbox(settings, images)
+        summaries = ThreadSummaries(
+            sessions=sessions,
+            reader=thread_reader,
+            openai=openai,
+            counter=counter,
+            messages=SummaryMessages(slack),
+            notes=UserNotes(slack),
+            tasks=tasks,
+            model=settings.openai_model,
+            history_max_tokens=settings.history_max_tokens,
+            windows=windows,
+            policies=policies,
+            refusals=refusals,
+            budgets=budgets,
+            ledger=ledger,
+        )
+        toolbox = build_toolbox(settings, images, summaries)
         stack.push_async_callback(toolbox.aclose)
         await toolbox.start()
         confirm_prompts = SlackConfirmationPrompts(slack)
@@ -266,12 +288,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
                 openai,
                 default_model=settings.openai_model,
                 default_prompt=settings.system_prompt,
-                access=SettingsAccess(
-                    people,
-                    admin_users=settings.admin_users,
-                    default_model=settings.openai_model,
-                    allowed_models=settings.allowed_models,
-                ),
+                access=settings_access,
                 announcer=ChannelAnnouncer(slack),
                 tasks=tasks,
             ),
@@ -282,7 +299,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             home=AppHome(
                 sessions=sessions,
                 surface=surface,
-                roles=WorkspaceRoles(slack),
+                roles=settings_access,
                 prompts=[SuggestedPrompt(t, m) for t, m in settings.suggested_prompts],
                 models=HomeModels(settings.openai_model, settings.openai_image_model),
                 usage=LedgerSummary(sessions, prices, clock),
@@ -296,20 +313,5 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
                 purge=settings.purge_on_uninstall,
             ),
             installations=installations,
-            summaries=ThreadSummaries(
-                sessions=sessions,
-                reader=thread_reader,
-                openai=openai,
-                counter=counter,
-                messages=SummaryMessages(slack),
-                notes=UserNotes(slack),
-                tasks=tasks,
-                model=settings.openai_model,
-                history_max_tokens=settings.history_max_tokens,
-                windows=windows,
-                policies=policies,
-                refusals=refusals,
-                budgets=budgets,
-                ledger=ledger,
-            ),
+            summaries=summaries,
         )

@@ -293,6 +293,7 @@ def _tool_context(message: IncomingMessage) -> ToolContext:
         channel_id=message.channel_id,
         thread_ts=message.thread_ts,
         user_id=message.user_id,
+        user_team_id=message.user_team_id,
     )
 
 

@@ -39,7 +39,9 @@ class ContextEntity:
 
 
 class AdminCheck(Protocol):
-    async def is_admin(self, user_id: str) -> bool: ...
+    """The policy's workspace-role check (``SettingsAccess``), cached per workspace."""
+
+    async def is_workspace_admin(self, user_id: str, *, team_id: str) -> bool: ...
 
 
 class AppHome:
@@ -89,7 +91,7 @@ class AppHome:
         )
 
     async def content(self, team_id: str, user_id: str) -> HomeContent:
-        admin = await self._roles.is_admin(user_id)
+        admin = await self._roles.is_workspace_admin(user_id, team_id=team_id)
         usage = self._usage
         own = await usage.for_user(team_id, user_id) if usage is not None else None
         workspace = await usage.for_workspace(team_id) if usage is not None and admin else None

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from bot.summaries.service import ShareRequest, SummaryRequest, ThreadSummaries
+from bot.summaries.service import ShareRequest, SummaryRequest, SummaryText, ThreadSummaries
 
-__all__ = ["ShareRequest", "SummaryRequest", "ThreadSummaries"]
+__all__ = ["ShareRequest", "SummaryRequest", "SummaryText", "ThreadSummaries"]

@@ -2,9 +2,11 @@
 decisions, open questions and owners, and shown only to the person who asked, who may share it
 in the thread.
 
-``summarize`` is the whole job as one call (a tool can wrap it); ``request`` and ``share`` run
-the shortcut's and the button's work in the background, so Slack is acknowledged at once, and
-turn every failure into a sentence for the person, with a reference id when it is ours.
+``request`` and ``share`` run the shortcut's and the button's work in the background, so Slack
+is acknowledged at once, and turn every failure into a sentence for the person, with a
+reference id when it is ours. ``summary_text`` is the shortcut's job for a caller that shows
+the result itself (the ``summarize_thread`` tool): the same rules, the text returned, nothing
+posted.
 
 A summary asks the model like an answer does: the access rules say whether the person may ask
 here (a refusal goes through the refusal desk, privately: a summary is theirs alone), the
@@ -42,6 +44,7 @@ from bot.errors import (
 from bot.openai_api.chat import ChatMessage, ChatResult
 from bot.openai_api.client import OpenAIClient
 from bot.policy.budgets import Budgets
+from bot.policy.decision import Refusal
 from bot.policy.refusals import Asker as RefusalAsker
 from bot.policy.refusals import RefusalDesk
 from bot.policy.rules import Policies, PolicyRequest, RequestKind
@@ -99,6 +102,15 @@ class Summary:
     model: str
 
 
+@dataclass(frozen=True)
+class SummaryText:
+    """``summary_text``'s answer: the summary in Markdown, or (``ok`` False) a sentence saying
+    why there is none."""
+
+    text: str
+    ok: bool = True
+
+
 class ThreadSummaries:
     def __init__(
         self,
@@ -133,17 +145,32 @@ class ThreadSummaries:
         self._budgets = budgets
         self._ledger = ledger
 
-    async def summarize(
-        self, team_id: str, channel_id: str, thread_ts: str, *, requester: str
-    ) -> str:
-        """The thread's summary in Markdown, for the Slack user ``requester`` (a caller that is
-        not the shortcut, such as a tool, must first check they may see that thread, and ask
-        the policy and the budgets). The call is written to the usage ledger.
-        ``ThreadUnreadable`` when Slack will not let the bot read it, ``NothingToSummarize``
-        for a message without replies, ``ModelError`` when the model gives none."""
-        asker = Asker(team_id=team_id, user_id=requester, channel_id=channel_id)
-        summary = await self._summarize(team_id, channel_id, thread_ts, asker)
-        return summary.text
+    async def summary_text(self, request: SummaryRequest) -> SummaryText:
+        """The shortcut's job for a caller that shows the result itself: the access rules and
+        the budgets (a refusal is recorded, not told), the thread read, the model asked and
+        the call written to the usage ledger; the text is returned and nothing is posted or
+        stored. The caller makes sure the person may see the thread (their own conversation).
+        Every failure is a sentence, with a reference id when it is ours."""
+        refusal = await self._refusal(request)
+        if refusal is not None:
+            await self._refusals.record(_refusal_asker(request), refusal)
+            return SummaryText(refusal.notice, ok=False)
+        reference_id = new_reference_id()
+        try:
+            summary = await self._summarize(
+                request.team_id, request.channel_id, request.thread_ts, _asker(request)
+            )
+        except ThreadUnreadable as exc:
+            log.info("cannot read a thread to summarize: %s", exc.error)
+            return SummaryText(notices.unreadable_notice(exc.error), ok=False)
+        except NothingToSummarize:
+            return SummaryText(notices.NO_REPLIES, ok=False)
+        except Exception as exc:
+            log_failure(
+                log, "thread summary failed", exc, reference_id=reference_id, level=logging.WARNING
+            )
+            return SummaryText(failure_notice(exc, reference_id), ok=False)
+        return SummaryText(summary.text)
 
     def request(self, request: SummaryRequest) -> None:
         reference_id = new_reference_id()
@@ -157,6 +184,13 @@ class ThreadSummaries:
     async def _refused(self, request: SummaryRequest) -> bool:
         """The access rules and the budgets, before the thread is read; a refusal is told to
         the person alone, like the summary would have been."""
+        refusal = await self._refusal(request)
+        if refusal is None:
+            return False
+        await self._refusals.refuse(_refusal_asker(request), replace(refusal, private=True))
+        return True
+
+    async def _refusal(self, request: SummaryRequest) -> Refusal | None:
         refusal = await self._policies.access.check(
             PolicyRequest(
                 kind=RequestKind.SUMMARY,
@@ -168,20 +202,7 @@ class ThreadSummaries:
                 model=self._model,
             )
         )
-        refusal = refusal or await self._budgets.check_chat(_asker(request))
-        if refusal is None:
-            return False
-        await self._refusals.refuse(
-            RefusalAsker(
-                RequestKind.SUMMARY,
-                request.team_id,
-                request.channel_id,
-                request.user_id,
-                request.thread_ts if request.in_thread else None,
-            ),
-            replace(refusal, private=True),
-        )
-        return True
+        return refusal or await self._budgets.check_chat(_asker(request))
 
     async def _summarize(
         self,
@@ -362,4 +383,14 @@ def _asker(request: SummaryRequest) -> Asker:
         user_id=request.user_id,
         channel_id=request.channel_id,
         enterprise_id=request.enterprise_id,
+    )
+
+
+def _refusal_asker(request: SummaryRequest) -> RefusalAsker:
+    return RefusalAsker(
+        RequestKind.SUMMARY,
+        request.team_id,
+        request.channel_id,
+        request.user_id,
+        request.thread_ts if request.in_thread else None,
     )

@@ -22,6 +22,8 @@ class ToolContext:
     channel_id: str
     thread_ts: str
     user_id: str
+    user_team_id: str | None = None
+    """The requester's own team; another than ``team_id`` for Slack Connect users."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,8 @@ async def test_an_allowed_mcp_tool_is_called_and_its_result_used(
 
     assert fake_mcp.calls == [("lookup_order", {"order_id": "A-17"})]
     first, second = fake_openai.chat_requests()
-    assert _tool_names(first) == ["generate_image", "crm__lookup_order"]  # cancel_order not allowed
+    # cancel_order is not allowed
+    assert _tool_names(first) == ["generate_image", "summarize_thread", "crm__lookup_order"]
     result = second["messages"][-1]
     assert result["role"] == "tool" and "shipped on 2026-11-30" in result["content"]
     assert all(h.get("authorization") == "Bearer crm-secret" for h in fake_mcp.headers)
@@ -136,7 +137,7 @@ async def test_an_mcp_server_that_is_down_leaves_the_bot_answering_without_it(
     finally:
         await bot.close()
     [request] = fake_openai.chat_requests()
-    assert _tool_names(request) == ["generate_image"]
+    assert _tool_names(request) == ["generate_image", "summarize_thread"]
     assert [m.visible_text() for m in fake_slack.thread("C0001", ts)] == ["Answered anyway."]
 
 

@@ -160,3 +160,24 @@ async def test_a_role_slack_will_not_tell_is_said_plainly_and_asked_again_next_t
     assert refusal is not None and refusal.code == "settings_role_unknown"
     assert "try again" in refusal.notice
     assert await access.may_change("U0ADMIN", team_id="T0001") is None
+
+
+async def test_the_app_homes_admin_check_is_the_same_cached_per_workspace_role(
+    fake_slack: FakeSlack, people: SlackPeople
+) -> None:
+    """The App Home asks ``is_workspace_admin``: the same users.info lookup and cache as
+    ``/ai-settings``; ``ADMIN_USERS`` may change settings but are no workspace admins, and a
+    role Slack will not tell is no admin, asked again next time."""
+    access = SettingsAccess(people, admin_users=("U0LISTED",), default_model="m", allowed_models=())
+    fake_slack.set_role("U0ADMIN", "is_owner")
+    assert await access.may_change("U0ADMIN", team_id="T0001") is None
+    assert await access.is_workspace_admin("U0ADMIN", team_id="T0001")  # from the cache
+    assert len(fake_slack.calls_to("users.info")) == 1
+    await access.is_workspace_admin("U0ADMIN", team_id="T0OTHER")  # another team: asked again
+    assert len(fake_slack.calls_to("users.info")) == 2
+    assert await access.may_change("U0LISTED", team_id="T0001") is None
+    assert not await access.is_workspace_admin("U0LISTED", team_id="T0001")
+    fake_slack.set_role("U0LATER", "is_admin")
+    fake_slack.fail("users.info", "fatal_error")
+    assert not await access.is_workspace_admin("U0LATER", team_id="T0001")
+    assert await access.is_workspace_admin("U0LATER", team_id="T0001")
