@@ -26,7 +26,6 @@ from bot.summaries import ThreadSummaries
 from bot.tools.base import Tool
 from bot.tools.image_tool import GenerateImageTool
 from bot.tools.mcp_patterns import ToolPatterns
-from bot.tools.mcp_tools import McpLimits, McpServerConfig, McpServerTools
 from bot.tools.summary_tool import SummarizeThreadTool
 from bot.tools.toolbox import Toolbox
 
@@ -51,6 +50,15 @@ def build_slack_client(settings: Settings, metrics: Metrics) -> AsyncWebClient:
 
 
 def build_toolbox(settings: Settings, images: ImageService, summaries: ThreadSummaries) -> Toolbox:
+    builtins: list[Tool] = [
+        GenerateImageTool(images, settings.openai_image_model),
+        SummarizeThreadTool(summaries),
+    ]
+    if not settings.mcp_servers:
+        return Toolbox(builtins)
+    # Imported here: the MCP SDK costs a process ~50 MB that a bot without MCP servers never uses.
+    from bot.tools.mcp_tools import McpLimits, McpServerConfig, McpServerTools
+
     limits = McpLimits(
         allowed=ToolPatterns.of(settings.mcp_allowed_tools),
         confirm=ToolPatterns.of(settings.mcp_confirm_tools),
@@ -61,10 +69,6 @@ def build_toolbox(settings: Settings, images: ImageService, summaries: ThreadSum
     servers = [
         McpServerTools(McpServerConfig(name, url, dict(settings.mcp_headers.get(name, ()))), limits)
         for name, url in settings.mcp_servers
-    ]
-    builtins: list[Tool] = [
-        GenerateImageTool(images, settings.openai_image_model),
-        SummarizeThreadTool(summaries),
     ]
     return Toolbox(builtins, servers)
 

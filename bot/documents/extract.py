@@ -13,10 +13,12 @@ import logging
 import zipfile
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import docx
-import pypdf
-from pypdf.errors import DependencyError
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
+    from pypdf import PdfReader
+
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +99,8 @@ def _plain_text(data: bytes, max_chars: int) -> ExtractedText:
 
 
 def _pdf_text(data: bytes, max_chars: int) -> ExtractedText:
+    import pypdf  # imported on first use: it costs a process ~25 MB that most never need
+
     reader = pypdf.PdfReader(io.BytesIO(data))
     if reader.is_encrypted and not _opens_without_password(reader):
         raise UnreadableDocument("it is password-protected")
@@ -119,8 +123,10 @@ def _pdf_text(data: bytes, max_chars: int) -> ExtractedText:
     return ExtractedText(text[:max_chars], len(text) if read_all else None, total, tuple(starts))
 
 
-def _opens_without_password(reader: pypdf.PdfReader) -> bool:
+def _opens_without_password(reader: PdfReader) -> bool:
     """PDFs locked only against editing open with the empty user password."""
+    from pypdf.errors import DependencyError
+
     try:
         return bool(reader.decrypt(""))
     except DependencyError:
@@ -133,11 +139,13 @@ def _docx_text(data: bytes, max_chars: int) -> ExtractedText:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if sum(info.file_size for info in archive.infolist()) > _MAX_DOCX_UNPACKED:
             raise UnreadableDocument("it unpacks to more than I can read")
+    import docx  # imported on first use, like pypdf (~15 MB)
+
     document = docx.Document(io.BytesIO(data))
     return _capped("\n".join(_docx_lines(document)).strip(), max_chars)
 
 
-def _docx_lines(document: docx.document.Document) -> list[str]:
+def _docx_lines(document: DocxDocument) -> list[str]:
     """Paragraphs, then each table as tab-separated rows (python-docx keeps them apart)."""
     lines = [p.text for p in document.paragraphs]
     for table in document.tables:

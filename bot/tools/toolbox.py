@@ -6,9 +6,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.tools.base import Tool
-from bot.tools.mcp_tools import McpServerTools
+
+if TYPE_CHECKING:  # the MCP SDK (~50 MB) is imported only when MCP_SERVERS lists a server
+    from bot.tools.mcp_tools import McpServerTools
 
 
 class Toolbox:
