@@ -49,7 +49,7 @@ async def run_checks(settings: Settings) -> int:
                 "model server reachable",
                 f"check OPENAI_BASE_URL and OPENAI_API_KEY ({_reason(exc)})",
             )
-        for line in policy_summary(settings):
+        for line in (*policy_summary(settings), *cost_and_tools_summary(settings)):
             print(f"     {line}")
         # In OAuth mode a user group belongs to one of many workspaces: none to ask here.
         groups = _groups(settings) if services.installations is None else []
@@ -65,6 +65,14 @@ async def run_checks(settings: Settings) -> int:
                 )
         if services.moderator is not None:
             await _check_moderation(settings, services, report)
+        for server in services.toolbox.servers:  # listed at start-up, within a few seconds
+            report(
+                bool(server.tools),
+                f"MCP server {server.config.name} lists {len(server.tools)} allowed tools",
+                "it is unreachable, or MCP_ALLOWED_TOOLS allows none of its tools: check "
+                "MCP_SERVERS, MCP_HEADERS_<NAME> and MCP_ALLOWED_TOOLS",
+                fatal=False,
+            )
     return 1 if failures else 0
 
 
@@ -94,6 +102,36 @@ def policy_summary(settings: Settings) -> list[str]:
         f"channels: {listed(settings.allowed_channels, 'every channel')} (ALLOWED_CHANNELS)",
         f"Slack Connect users: {settings.external_users} (EXTERNAL_USERS)",
         f"moderation: {moderation} (MODERATION)",
+    ]
+
+
+def cost_and_tools_summary(settings: Settings) -> list[str]:
+    """What bounds the cost, how long messages are kept, and which tools the model has."""
+
+    def limit(value: float, unit: str) -> str:
+        return f"{value:,} {unit}" if value else "unlimited"
+
+    windows = ", ".join(
+        f"{'every model' if model == '*' else model}={tokens:,}"
+        for model, tokens in settings.model_context_tokens.items()
+    )
+    servers = ", ".join(name for name, _url in settings.mcp_servers) or "none"
+    return [
+        f"context: {windows or 'built-in table, learned from the server'} "
+        f"(MODEL_CONTEXT_TOKENS); history at most {settings.history_max_tokens:,} tokens "
+        f"(HISTORY_MAX_TOKENS); answers at most {settings.answer_max_tokens:,} tokens "
+        "(ANSWER_MAX_TOKENS)",
+        f"budgets: {limit(settings.user_daily_tokens, 'tokens')} and "
+        f"{limit(settings.user_daily_images, 'images')} per user per day; "
+        f"{limit(settings.workspace_monthly_tokens, 'tokens')} and "
+        f"{limit(settings.workspace_monthly_usd, 'USD')} per workspace per month "
+        "(USER_DAILY_*, WORKSPACE_MONTHLY_*)",
+        "retention: "
+        + (f"{settings.retention_days} days" if settings.retention_days else "keep everything")
+        + " (RETENTION_DAYS)",
+        f"tools: generate_image, summarize_thread; MCP servers: {servers} (MCP_SERVERS); at most "
+        f"{settings.max_tool_rounds} rounds (MAX_TOOL_ROUNDS); reasoning effort "
+        f"{settings.openai_reasoning_effort or 'the model default'} (OPENAI_REASONING_EFFORT)",
     ]
 
 

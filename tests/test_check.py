@@ -12,6 +12,7 @@ import pytest
 
 from tests.fakes.bot_env import bot_env
 from tests.fakes.openai import Error, FakeOpenAI
+from tests.fakes.mcp_server import FakeMcpServer
 from tests.fakes.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -156,3 +157,32 @@ async def test_a_server_without_moderation_is_a_warning_unless_it_refuses_everyt
     assert exit_code == code, out + err
     [line] = [line for line in out.splitlines() if "moderation endpoint" in line]
     assert line.startswith(mark) and "MODERATION_BASE_URL" in line and "404" in line
+
+
+async def test_cost_retention_and_tools_are_reported_and_each_mcp_server_is_tried(
+    fake_slack: FakeSlack,
+    fake_openai: FakeOpenAI,
+    fake_mcp: FakeMcpServer,
+    sqlite_url: str,
+    tmp_path: Path,
+) -> None:
+    env = bot_env(
+        fake_slack,
+        fake_openai,
+        sqlite_url,
+        MODEL_CONTEXT_TOKENS="8192",
+        USER_DAILY_TOKENS="20000",
+        WORKSPACE_MONTHLY_USD="50",
+        RETENTION_DAYS="30",
+        MCP_SERVERS=f"crm={fake_mcp.url},down=http://127.0.0.1:9/mcp",
+        MCP_ALLOWED_TOOLS="crm.lookup_order,down.*",
+    )
+    code, out, err = await _check(tmp_path, env)
+    assert code == 0, out + err  # an MCP server that is down is a warning: its tools are lost
+    assert "context: every model=8,192 (MODEL_CONTEXT_TOKENS)" in out
+    assert "budgets: 20,000 tokens and unlimited per user per day" in out
+    assert "unlimited and 50.0 USD per workspace per month" in out
+    assert "retention: 30 days (RETENTION_DAYS)" in out
+    assert "MCP servers: crm, down (MCP_SERVERS)" in out
+    assert "OK   MCP server crm lists 1 allowed tools" in out
+    assert "WARN MCP server down lists 0 allowed tools" in out
