@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.bot_env import bot_env
-from tests.fakes.openai import Error, FakeOpenAI
 from tests.fakes.mcp_server import FakeMcpServer
+from tests.fakes.openai import Error, FakeOpenAI
 from tests.fakes.slack import FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
