@@ -21,16 +21,9 @@ def recording_reply_ts(statement: str, parameters: Any) -> bool:
     return statement.startswith("UPDATE inbox SET reply_ts")
 
 
-def recording_known_ts(count: int = 1) -> Matcher:
-    """Recording ``count`` ts of messages Slack has opened, none still being opened."""
-
-    def matches(statement: str, parameters: Any) -> bool:
-        if not recording_reply_ts(statement, parameters):
-            return False
-        recorded = str(_values(parameters)[0]).split()
-        return len(recorded) == count and "?" not in recorded
-
-    return matches
+def recording_an_opening(statement: str, parameters: Any) -> bool:
+    """The inbox remembering that a message of the answer is being opened (its ts not known)."""
+    return recording_reply_ts(statement, parameters) and "?" in str(_values(parameters)[0]).split()
 
 
 def storing_assistant_turn(statement: str, parameters: Any) -> bool:

@@ -258,6 +258,7 @@ class AnswerRunner:
                 bound=bounded,
                 on_retry=on_retry,
                 on_output=on_output,
+                resume=not prompt.fresh,
             )
         except ModelError:
             if waited:

@@ -21,6 +21,7 @@ from bot.errors import BotError, describe_error
 from bot.policy.settings_access import SettingsAccess
 from bot.store.channel_settings_repo import ChannelSettingsRepository
 from bot.store.db import read_only_session
+from bot.store.models import ChannelSettings
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,11 @@ async def channel_overrides(
     session: AsyncSession, team_id: str, channel_id: str
 ) -> ChannelOverrides:
     """What a channel set with ``/ai-settings``; None where it uses the defaults."""
-    row = await ChannelSettingsRepository(session).get(team_id, channel_id)
+    return overrides_of(await ChannelSettingsRepository(session).get(team_id, channel_id))
+
+
+def overrides_of(row: ChannelSettings | None) -> ChannelOverrides:
+    """The overrides a channel's settings row (or its absence) stands for."""
     if row is None:
         return ChannelOverrides(None, None)
     return ChannelOverrides(

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history
 from bot.conversations.catch_up import CatchUp, history_message
-from bot.conversations.channel_settings import channel_overrides
+from bot.conversations.channel_settings import overrides_of
 from bot.conversations.notices import BARE_MENTION_PROMPT
 from bot.conversations.progress import Progress, TaskState
 from bot.conversations.tokens import TokenCounter
@@ -51,6 +51,8 @@ class Prompt:
     """Something to tell the user before the answer (attachments skipped, …)."""
     files_text: str = ""
     """The text read from the message's attached files (in ``newest``), for moderation."""
+    fresh: bool = False
+    """The turn was stored by this attempt: no earlier attempt left tool rounds to resume."""
 
     @property
     def is_empty(self) -> bool:
@@ -87,13 +89,13 @@ class PromptBuilder:
         Reading the thread and the attachments show on ``progress`` as steps of work."""
         await self._catch_up.run(message, self._policy.model, progress)
         async with self._sessions.begin() as session:
-            conversation = await ConversationRepository(session).get(
+            found = await ConversationRepository(session).get_with_channel(
                 message.team_id, message.channel_id, message.thread_ts
             )
-            if conversation is None:
+            if found is None:
                 return None
+            conversation, channel = found[0], overrides_of(found[1])
             messages = MessageRepository(session)
-            channel = await channel_overrides(session, message.team_id, message.channel_id)
             model = conversation.model or channel.model or self._policy.model
             text = with_attachment_note(message.text, message.files)
             stored = await messages.add_user_turn(
@@ -107,10 +109,14 @@ class PromptBuilder:
             if not stored.owned:
                 log.info("message already taken by another delivery", extra={"event_id": event_id})
                 return None
-            if await messages.answer_to(stored.message) is not None:
+            if not stored.fresh and await messages.answer_to(stored.message) is not None:
                 return None
-            history = await messages.history_before(stored.message)
-            files = await MessageFileRepository(session).of_turns([*history, stored.message])
+            earlier = await messages.history_before(stored.message)
+            history = earlier.turns
+            filed = [m for m in history if m.id in earlier.with_files]
+            if not stored.fresh:  # an earlier attempt may have read this turn's files
+                filed.append(stored.message)
+            files = await MessageFileRepository(session).of_turns(filed)
             system = (
                 conversation.system_prompt or channel.system_prompt or self._policy.system_prompt
             )
@@ -136,6 +142,7 @@ class PromptBuilder:
             content.message,
             ":information_source: " + " ".join(notes) if notes else None,
             "\n\n".join(f.text for f in attached),
+            fresh=stored.fresh,
         )
 
     async def _read_files(

@@ -133,11 +133,13 @@ class ToolLoop:
         bound: AnswerBound = AnswerBound(),
         on_retry: RetryWait | None = None,
         on_output: Callable[[], Awaitable[None]] | None = None,
+        resume: bool = True,
     ) -> LoopResult:
         """The answer streamed into ``reply`` (steps of work on ``progress``), tool rounds run
         for ``context`` (no tools without one); ``on_retry`` hears of a wait before the model
-        is asked again, ``on_output`` of each piece of output that follows."""
-        transcript, rounds = await self._resume(turn, model, progress)
+        is asked again, ``on_output`` of each piece of output that follows. ``resume``: look
+        for rounds an earlier attempt stored (False when ``turn`` is new, so none can be)."""
+        transcript, rounds = await self._resume(turn, model, progress) if resume else ([], 0)
         tools = self._toolbox.available(model) if context is not None else []
         usage: Usage | None = None
         while True:

@@ -65,7 +65,10 @@ CHUNKS_REFUSED = frozenset({"invalid_chunks", "invalid_arguments"})
 
 MessagesWritten = Callable[[tuple[str, ...], bool], Awaitable[None]]
 """Told the ts of every message of an answer so far, and whether one more is being opened
-(before its ts is known), so a takeover can find and close them all."""
+(before its ts is known), so a takeover can find and close them all. Told before each opening
+(True), and after an opening Slack refused (False: nothing more to look for); a message that
+opened is not told again: the marker of its opening already sends a takeover to look for it,
+and the answer's stored turn records it, so an answer costs one write here, not two."""
 
 
 class SlackReplies:
@@ -351,8 +354,6 @@ class StreamingReply:
         self.messages = (*self.messages, self._writer.ts)
         if self.ts is None:
             self.ts = self._writer.ts
-        if self._on_messages is not None:
-            await self._on_messages(self.messages, False)
 
     def _settle_status(self) -> None:
         """Once text shows, a status still in flight is dropped rather than waited for."""

@@ -5,13 +5,15 @@ different dialect constructs."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import Base
+
+_Row = TypeVar("_Row", bound=Base)
 
 
 def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
@@ -33,6 +35,15 @@ async def insert_ignoring_conflict(
     result = await session.execute(statement)
     row = result.first()
     return None if row is None else int(row[0])
+
+
+async def insert_returning_row(
+    session: AsyncSession, model: type[_Row], values: dict[str, Any]
+) -> _Row | None:
+    """Insert a row and return it as an ORM object (what the database filled in included),
+    or None when a unique constraint says it already exists: one statement, no read back."""
+    statement = _insert(session, model).values(**values).on_conflict_do_nothing()
+    return await session.scalar(statement.returning(model))
 
 
 async def insert_many_ignoring_conflict(

@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, delete, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store._upsert import insert_ignoring_conflict, insert_many_ignoring_conflict
-from bot.store.models import Conversation, Message, MessageFile, TurnStatus
+from bot.store._upsert import (
+    insert_ignoring_conflict,
+    insert_many_ignoring_conflict,
+    insert_returning_row,
+)
+from bot.store.models import ChannelSettings, Conversation, Message, MessageFile, TurnStatus
 
 ThreadId = tuple[str, str, str]
 """(team_id, channel_id, thread_ts): one Slack thread, which is one conversation."""
@@ -26,10 +30,21 @@ class NewConversation:
 
 @dataclass(frozen=True)
 class StoredTurn:
-    """A user turn as stored, and whether this delivery is the one that owns (answers) it."""
+    """A user turn as stored, and whether this delivery is the one that owns (answers) it.
+    ``fresh``: this call stored it, so nothing of an earlier attempt (an answer, tool rounds,
+    files read) can be stored for it."""
 
     message: Message
     owned: bool
+    fresh: bool = False
+
+
+@dataclass(frozen=True)
+class History:
+    """A turn's earlier turns, oldest first, and the ids of those with files kept."""
+
+    turns: Sequence[Message]
+    with_files: frozenset[int]
 
 
 @dataclass(frozen=True)
@@ -72,6 +87,29 @@ class ConversationRepository:
             ],
         )
 
+    async def get_with_channel(
+        self, team_id: str, channel_id: str, thread_ts: str
+    ) -> tuple[Conversation, ChannelSettings | None] | None:
+        """The conversation and its channel's ``/ai-settings`` row, in one query."""
+        row = (
+            await self._session.execute(
+                select(Conversation, ChannelSettings)
+                .outerjoin(
+                    ChannelSettings,
+                    and_(
+                        ChannelSettings.team_id == Conversation.team_id,
+                        ChannelSettings.channel_id == Conversation.channel_id,
+                    ),
+                )
+                .where(
+                    Conversation.team_id == team_id,
+                    Conversation.channel_id == channel_id,
+                    Conversation.thread_ts == thread_ts,
+                )
+            )
+        ).first()
+        return None if row is None else (row[0], row[1])
+
     async def existing(self, threads: Sequence[ThreadId]) -> set[ThreadId]:
         """Which of these threads are conversations (one query)."""
         columns = (Conversation.team_id, Conversation.channel_id, Conversation.thread_ts)
@@ -109,8 +147,9 @@ class MessageRepository:
         token_count: int | None = None,
         author_name: str | None = None,
     ) -> StoredTurn:
-        """Store the turn once per Slack message; a second delivery of it gets ``owned=False``."""
-        await insert_ignoring_conflict(
+        """Store the turn once per Slack message; a second delivery of it gets ``owned=False``.
+        A new turn comes back from the insert itself; only one already stored is looked up."""
+        inserted = await insert_returning_row(
             self._session,
             Message,
             {
@@ -126,6 +165,8 @@ class MessageRepository:
                 "token_count": token_count,
             },
         )
+        if inserted is not None:
+            return StoredTurn(inserted, owned=True, fresh=True)
         message = await self.by_ts(conversation, slack_ts)
         assert message is not None, "inserted or already present"
         return StoredTurn(message, owned=message.source_event_id == source_event_id)
@@ -243,10 +284,12 @@ class MessageRepository:
             )
         )
 
-    async def history_before(self, turn: Message) -> Sequence[Message]:
-        """Earlier turns of the conversation, oldest first (insertion order is turn order)."""
-        result = await self._session.scalars(
-            select(Message)
+    async def history_before(self, turn: Message) -> History:
+        """Earlier turns of the conversation, oldest first (insertion order is turn order),
+        and which of them have files kept (so their files are looked up only when there are)."""
+        has_files = exists().where(MessageFile.message_id == Message.id)
+        result = await self._session.execute(
+            select(Message, has_files)
             .where(
                 Message.conversation_id == turn.conversation_id,
                 Message.team_id == turn.team_id,
@@ -255,11 +298,16 @@ class MessageRepository:
             )
             .order_by(Message.id)
         )
-        return result.all()
+        rows = result.all()
+        return History(
+            turns=[message for message, _ in rows],
+            with_files=frozenset(message.id for message, filed in rows if filed),
+        )
 
     async def turns_after(self, thread: ThreadId, slack_ts: str) -> TurnsAfter:
         """What is stored of the thread after the message ``slack_ts``: the ts of the next
-        user turn, and of the answers (Slack ts compare as numbers, not as strings)."""
+        user turn, and of the answers (Slack ts compare as numbers, not as strings). Tool
+        rounds and results are not Slack messages (their ts are names, not numbers)."""
         team_id, channel_id, thread_ts = thread
         rows = await self._session.execute(
             select(Message.role, Message.slack_ts)
@@ -269,6 +317,8 @@ class MessageRepository:
                 Conversation.channel_id == channel_id,
                 Conversation.thread_ts == thread_ts,
                 Message.team_id == team_id,
+                Message.role.in_(("user", "assistant")),
+                Message.tool_calls.is_(None),
             )
         )
         after = Decimal(slack_ts)

@@ -90,4 +90,5 @@ async def test_a_stream_slack_ends_mid_answer_continues_in_the_next_message(
     async with engine.connect() as connection:
         recorded = await connection.scalar(select(InboxItem.reply_ts))
     await engine.dispose()
-    assert recorded is not None and recorded.split() == [m.ts for m in messages]
+    # Each opening recorded the messages before it, and a marker for the one being opened.
+    assert recorded is not None and recorded.split() == [*(m.ts for m in messages[:-1]), "?"]

@@ -1,6 +1,6 @@
 """Issue 11, defect 2: a process whose lease was taken over stops at once and writes nothing
-more; whoever takes the delivery over closes every message the earlier attempt left (the ones
-it recorded, and one it opened but died before recording) and answers once."""
+more; whoever takes the delivery over closes every message the earlier attempt left (recorded
+only by the marker of their opening, so it looks for them in the thread) and answers once."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.slack_output.retire import RETIRED_MARK
 from bot.store.models import InboxItem
 from tests.conftest import RunningBot, SettingsFactory, start_bot
-from tests.db_statements import Matcher, never_landing, recording_known_ts, watching
 from tests.fakes.openai import FakeOpenAI, Reply, Stall
 from tests.fakes.slack import FakeSlack
 from tests.reliability.conftest import mention, stored_counts
@@ -64,29 +63,18 @@ async def _bot(make_settings: SettingsFactory, database_url: str) -> RunningBot:
     return await start_bot(make_settings(DATABASE_URL=database_url, INBOX_LEASE_SECONDS="1.5"))
 
 
-async def _stolen_once_recorded(bot: RunningBot, database_url: str, recorded: Matcher) -> str:
-    """Mention the bot; once the answer's messages are ``recorded``, another process takes the
-    delivery over; return once this one has stopped (the message's ts)."""
-    with (
-        watching(bot.server.services.engine.sync_engine, recorded) as written,
-        _stopping_watched() as stopped,
-    ):
+async def _stolen_once_shown(
+    bot: RunningBot, fake_slack: FakeSlack, database_url: str, messages: int = 1
+) -> str:
+    """Mention the bot; once its answer shows in ``messages`` Slack messages (whose ts only
+    the marker of their opening records), another process takes the delivery over; return
+    once this one has stopped (the message's ts)."""
+    with _stopping_watched() as stopped:
         ts = await mention(bot, "explain everything")
-        async with asyncio.timeout(5):
-            await written.wait()
+        await fake_slack.wait_until(
+            lambda: len(fake_slack.thread("C0001", ts)) == messages, "the answer shown"
+        )
         await _set_lease(database_url, lease_owner="another-process", lease_expires_at=_in(60))
-        async with asyncio.timeout(5):
-            await stopped.wait()
-    return ts
-
-
-async def _dead_while_opening(bot: RunningBot) -> str:
-    """Mention the bot; its attempt is as good as dead between Slack opening the answer's
-    message and the bot recording its ts (the recording never lands, and the attempt stops).
-    Returns the message's ts."""
-    engine = bot.server.services.engine.sync_engine
-    with never_landing(engine, recording_known_ts()), _stopping_watched() as stopped:
-        ts = await mention(bot, "explain everything")
         async with asyncio.timeout(5):
             await stopped.wait()
     return ts
@@ -115,11 +103,14 @@ async def test_a_lease_taken_over_mid_answer_stops_it_and_one_answer_follows(
     fake_openai.script_chat(Stall("The first words of"), Reply(ANSWER))
     bot = await _bot(make_settings, database_url)
     try:
-        ts = await _stolen_once_recorded(bot, database_url, recording_known_ts())
+        ts = await _stolen_once_shown(bot, fake_slack, database_url)
         [first] = fake_slack.thread("C0001", ts)
         before = await _taken_over(bot, fake_slack, database_url, ts)
     finally:
         await bot.close()
+    # The takeover looked for the message it was not told the ts of, from the question on.
+    [replies] = fake_slack.calls_to("conversations.replies")
+    assert (replies.args["ts"], replies.args["oldest"]) == (ts, ts)
     assert [m.visible_text() for m in fake_slack.thread("C0001", ts)] == [RETIRED_MARK, ANSWER]
     # After the takeover, the first message saw only its retirement: the stopped attempt
     # neither streamed on nor closed it with a mark of its own, and told nobody anything.
@@ -129,29 +120,6 @@ async def test_a_lease_taken_over_mid_answer_stops_it_and_one_answer_follows(
         ("chat.update", None),
     ]
     assert fake_slack.calls_to("chat.postMessage") == []
-    counts = await stored_counts(database_url)
-    assert (counts["assistant"], counts["inbox_done"]) == (1, 1)
-
-
-async def test_a_takeover_finds_and_retires_a_message_whose_ts_was_never_recorded(
-    database_url: str,
-    make_settings: SettingsFactory,
-    fake_slack: FakeSlack,
-    fake_openai: FakeOpenAI,
-) -> None:
-    fake_openai.script_chat(Reply("The first words of an answer"), Reply(ANSWER))
-    bot = await _bot(make_settings, database_url)
-    try:
-        ts = await _dead_while_opening(bot)
-        [unrecorded] = fake_slack.thread("C0001", ts)
-        assert unrecorded.streaming
-        await _taken_over(bot, fake_slack, database_url, ts)
-    finally:
-        await bot.close()
-    [replies] = fake_slack.calls_to("conversations.replies")
-    assert (replies.args["ts"], replies.args["oldest"]) == (ts, ts)
-    assert [m.visible_text() for m in fake_slack.thread("C0001", ts)] == [RETIRED_MARK, ANSWER]
-    assert not unrecorded.streaming
     counts = await stored_counts(database_url)
     assert (counts["assistant"], counts["inbox_done"]) == (1, 1)
 
@@ -166,7 +134,7 @@ async def test_a_takeover_retires_every_message_of_a_long_answer(
     fake_openai.script_chat(Stall(long), Reply(ANSWER))
     bot = await _bot(make_settings, database_url)
     try:
-        ts = await _stolen_once_recorded(bot, database_url, recording_known_ts(2))
+        ts = await _stolen_once_shown(bot, fake_slack, database_url, messages=2)
         assert len(fake_slack.thread("C0001", ts)) == 2
         await _taken_over(bot, fake_slack, database_url, ts)
     finally:
@@ -185,12 +153,10 @@ async def test_a_takeover_looks_for_an_unrecorded_message_only_up_to_the_next_qu
     fake_openai: FakeOpenAI,
 ) -> None:
     follow_up_answer = "Yes, here I am."
-    fake_openai.script_chat(
-        Reply("The first words of an answer"), Reply(follow_up_answer), Reply(ANSWER)
-    )
+    fake_openai.script_chat(Stall("The first words of"), Reply(follow_up_answer), Reply(ANSWER))
     bot = await _bot(make_settings, database_url)
     try:
-        ts = await _dead_while_opening(bot)
+        ts = await _stolen_once_shown(bot, fake_slack, database_url)
         # Another process holds the delivery now, and the person asks again meanwhile.
         await _set_lease(database_url, lease_owner="another-process", lease_expires_at=_in(60))
         follow_up = await mention(bot, "are you there?", thread_ts=ts)

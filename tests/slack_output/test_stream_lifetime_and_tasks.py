@@ -26,7 +26,7 @@ def _open(slack: FakeSlack, clock: Clock, written: list[tuple[str, ...]]) -> Str
     replies = SlackReplies(client, stream_interval=0.5, update_interval=1.0, clock=clock)
 
     async def record(messages: tuple[str, ...], opening: bool) -> None:
-        if not opening:
+        if opening:
             written.append(messages)
 
     return replies.open(
@@ -54,7 +54,8 @@ async def test_a_stream_slack_ends_continues_in_a_new_message_without_loss_or_re
     assert len(messages) >= 2
     assert "".join(markdown_of(m) for m in messages) == "".join(words)
     assert reply.messages == tuple(m.ts for m in messages)
-    assert written[-1] == reply.messages  # every message's ts was reported as it opened
+    # Each opening was told every message before it (the last one's ts is the stored answer's).
+    assert written == [reply.messages[:n] for n in range(len(messages))]
     assert all(not m.streaming for m in messages)
     last = messages[-1]
     assert last.blocks and last.blocks[-1]["type"] == "context_actions"

@@ -44,6 +44,27 @@ async def test_files_are_kept_once_per_turn_in_order(session: AsyncSession) -> N
     assert found[first.id] == [_file("F2", "two"), _file("F1", "one", "excerpt")]
     assert found[second.id] == [_file("F3", "three")]
     assert await files.of_turns([]) == {}
+    third = await _user_turn(session, "1700000000.000300")
+    history = await MessageRepository(session).history_before(third)
+    assert [m.id for m in history.turns] == [first.id, second.id]
+    assert history.with_files == {first.id, second.id}
+
+
+async def test_a_turn_is_fresh_only_for_the_call_that_stored_it(session: AsyncSession) -> None:
+    conversations = ConversationRepository(session)
+    await conversations.ensure([NewConversation(THREAD, None, "channel_thread")])
+    conversation = await conversations.get(*THREAD)
+    assert conversation is not None
+    messages = MessageRepository(session)
+    turn = {"slack_ts": "1700000000.000100", "slack_user_id": "U0USER", "text": "hi"}
+    first = await messages.add_user_turn(conversation, source_event_id="Ev1", **turn)
+    again = await messages.add_user_turn(conversation, source_event_id="Ev1", **turn)
+    other = await messages.add_user_turn(conversation, source_event_id="Ev2", **turn)
+    assert (first.owned, first.fresh) == (True, True)
+    assert (again.owned, again.fresh) == (True, False)  # the same delivery, tried again
+    assert (other.owned, other.fresh) == (False, False)  # another delivery of the message
+    assert again.message.id == first.message.id == other.message.id
+    assert first.message.slack_ts == "1700000000.000100" and first.message.created_at is not None
 
 
 async def test_erasing_a_message_erases_its_files_too(session: AsyncSession) -> None:

@@ -11,6 +11,7 @@ from bot.store.conversations_repo import (
     ConversationRepository,
     MessageRepository,
     NewConversation,
+    TurnsAfter,
 )
 from bot.store.models import Conversation, Message, TurnStatus
 from bot.store.tool_turns_repo import ToolTurnRepository
@@ -82,7 +83,11 @@ async def test_tool_rounds_are_history_for_the_next_turn_but_not_the_answer(
         conversation, slack_ts="100.3", slack_user_id="U1", text="again", source_event_id="Ev2"
     )
     history = await messages.history_before(follow.message)
-    assert [m.role for m in history] == ["user", "assistant", "tool", "assistant"]
+    assert [m.role for m in history.turns] == ["user", "assistant", "tool", "assistant"]
+    assert history.with_files == frozenset()
+    # A takeover's look at the thread sees the Slack messages only (tool turns' ts are names).
+    after = await messages.turns_after(("T1", "C1", "100.1"), "100.1")
+    assert after == TurnsAfter(next_user_ts="100.3", answer_ts=frozenset({"100.2"}))
 
 
 async def test_a_confirmation_is_decided_once_and_only_by_its_requester(
