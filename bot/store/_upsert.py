@@ -11,15 +11,20 @@ from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.store.models import Base
+from bot.store.models import Base, core_table
 
 _Row = TypeVar("_Row", bound=Base)
 
 
-def _insert(session: AsyncSession, model: type[Base]) -> postgresql.Insert | sqlite.Insert:
+def _insert(
+    session: AsyncSession, model: type[Base], *, orm: bool = False
+) -> postgresql.Insert | sqlite.Insert:
+    """A Core insert into the model's table (cheaper: no ORM bulk-insert machinery), or with
+    ``orm`` an ORM-enabled one, for a statement that returns the row as an object."""
+    target = model if orm else core_table(model)
     if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+        return postgresql.insert(target)
+    return sqlite.insert(target)
 
 
 async def insert_ignoring_conflict(
@@ -42,7 +47,7 @@ async def insert_returning_row(
 ) -> _Row | None:
     """Insert a row and return it as an ORM object (what the database filled in included),
     or None when a unique constraint says it already exists: one statement, no read back."""
-    statement = _insert(session, model).values(**values).on_conflict_do_nothing()
+    statement = _insert(session, model, orm=True).values(**values).on_conflict_do_nothing()
     return await session.scalar(statement.returning(model))
 
 

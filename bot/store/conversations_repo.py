@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, delete, exists, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import (
@@ -15,7 +15,14 @@ from bot.store._upsert import (
     insert_many_ignoring_conflict,
     insert_returning_row,
 )
-from bot.store.models import ChannelSettings, Conversation, Message, MessageFile, TurnStatus
+from bot.store.models import (
+    ChannelSettings,
+    Conversation,
+    Message,
+    MessageFile,
+    TurnStatus,
+    core_table,
+)
 
 ThreadId = tuple[str, str, str]
 """(team_id, channel_id, thread_ts): one Slack thread, which is one conversation."""
@@ -338,18 +345,22 @@ class MessageRepository:
         status: TurnStatus,
         model: str,
         token_count: int | None,
-    ) -> Message:
-        message = Message(
-            conversation_id=answering.conversation_id,
-            team_id=answering.team_id,
-            role="assistant",
-            text=text,
-            slack_ts=slack_ts,
-            reply_to_id=answering.id,
-            status=status,
-            model=model,
-            token_count=token_count,
+    ) -> int:
+        """Store the answer to ``answering``; its id. A Core insert (nothing reads it back)."""
+        table = core_table(Message)
+        result = await self._session.execute(
+            insert(table)
+            .values(
+                conversation_id=answering.conversation_id,
+                team_id=answering.team_id,
+                role="assistant",
+                text=text,
+                slack_ts=slack_ts,
+                reply_to_id=answering.id,
+                status=status,
+                model=model,
+                token_count=token_count,
+            )
+            .returning(table.c.id)
         )
-        self._session.add(message)
-        await self._session.flush()
-        return message
+        return int(result.scalar_one())

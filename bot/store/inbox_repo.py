@@ -10,7 +10,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_many_ignoring_conflict
-from bot.store.models import InboxItem, InboxStatus
+from bot.store.models import InboxItem, InboxStatus, core_table
 
 
 class NewDelivery(Protocol):
@@ -179,14 +179,16 @@ class InboxRepository:
 
     async def _update_owned(self, item_id: int, owner: str, attempt: int, **values: object) -> bool:
         """Update the row if this attempt still holds it. The attempt counts, not only the
-        owner: a process whose own lease expired may have claimed the row again itself."""
+        owner: a process whose own lease expired may have claimed the row again itself.
+        A Core statement: every answer makes two of these, and no ORM object needs them."""
+        inbox = core_table(InboxItem)
         result = await self._session.execute(
-            update(InboxItem)
+            update(inbox)
             .where(
-                InboxItem.id == item_id,
-                InboxItem.lease_owner == owner,
-                InboxItem.attempts == attempt,
-                InboxItem.status == InboxStatus.PROCESSING,
+                inbox.c.id == item_id,
+                inbox.c.lease_owner == owner,
+                inbox.c.attempts == attempt,
+                inbox.c.status == InboxStatus.PROCESSING,
             )
             .values(**values)
         )

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
+    Table,
     Text,
     UniqueConstraint,
     false,
@@ -61,6 +62,14 @@ class ImageStatus(StrEnum):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def core_table(model: type[Base]) -> Table:
+    """The model's table, for Core statements on the answer's hot path: no ORM unit of work,
+    no identity map to synchronise, where nothing needs the row as an object."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class _Timestamps:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, select, update
+from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from bot.store.models import UsageRecord
+from bot.store.models import UsageRecord, core_table
 
 GROUPINGS = ("user", "channel", "model", "day")
 
@@ -36,9 +36,11 @@ class UsageRepository:
         self._session = session
 
     async def add(self, *, created_at: datetime, **values: Any) -> None:
-        """Record one call (``values`` are ``UsageRecord`` columns)."""
-        self._session.add(UsageRecord(created_at=created_at, **values))
-        await self._session.flush()
+        """Record one call (``values`` are ``UsageRecord`` columns), as a Core insert: it
+        goes with every answer, and nothing reads the row back."""
+        await self._session.execute(
+            insert(core_table(UsageRecord)).values(created_at=created_at, **values)
+        )
 
     async def totals_by_model(
         self,

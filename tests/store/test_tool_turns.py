@@ -78,7 +78,8 @@ async def test_tool_rounds_are_history_for_the_next_turn_but_not_the_answer(
         model="gpt-4o-mini",
         token_count=4,
     )
-    assert await messages.answer_to(turn) == answer
+    found = await messages.answer_to(turn)
+    assert found is not None and found.id == answer
     follow = await messages.add_user_turn(
         conversation, slack_ts="100.3", slack_user_id="U1", text="again", source_event_id="Ev2"
     )
