@@ -24,6 +24,7 @@ class _RecordingCounter(TokenCounter):
     """Records every message it counts, to prove history is counted once at most."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.counted: list[ChatMessage] = []
 
     def count_message(self, model: str, message: ChatMessage) -> int:
@@ -142,7 +143,7 @@ def test_history_is_counted_at_most_once_and_not_at_all_when_counts_are_given() 
 def test_300_turns_fit_quickly() -> None:
     """A coarse guard (the real budget is 50 ms, measured by the benchmark script)."""
     counter = TokenCounter()
-    counter.preload([MODEL])
+    counter.encoding_for(MODEL)  # loading it is not fitting
     history = _thread(300)
     started = time.perf_counter()
     fit_history(counter, MODEL, SYSTEM, history, NEWEST, ContextBudget(400_000, 4_000))
