@@ -109,12 +109,15 @@ class ContextBudget:
 @dataclass(frozen=True)
 class FittedPrompt:
     """The messages to send, how many history turns were left out, and what we counted.
-    ``history_capped``: turns were left out for ``history_limit``, not for the window."""
+    ``history_capped``: turns were left out for ``history_limit``, not for the window.
+    ``exact``: ``prompt_tokens`` is our count; when False it is an upper bound (everything fit
+    by the bound, so nothing was encoded)."""
 
     messages: list[ChatMessage]
     dropped: int
     prompt_tokens: int
     history_capped: bool = False
+    exact: bool = True
 
 
 def fit_history(

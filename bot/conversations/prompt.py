@@ -187,6 +187,13 @@ class PromptBuilder:
     def count_answer(self, model: str, text: str) -> int:
         return self._counter.count_message(model, {"role": "assistant", "content": text})
 
+    def count_sent(self, model: str, fitted: FittedPrompt) -> int:
+        """Our exact count of a fitted prompt, for where a bound will not do (the usage estimate,
+        the budget hold, learning the server's tokens per ours)."""
+        if fitted.exact:
+            return fitted.prompt_tokens
+        return self._counter.count_messages(model, fitted.messages)
+
 
 def _with_files(message: ChatMessage, files: list[FileText]) -> ChatMessage:
     """A stored user turn with the text of the files that came with it."""
