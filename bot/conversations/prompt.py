@@ -45,7 +45,7 @@ class Prompt:
     model: str
     system: ChatMessage
     history: list[ChatMessage]
-    history_tokens: list[int]
+    history_tokens: list[int | None]
     newest: ChatMessage
     notice: str | None
     """Something to tell the user before the answer (attachments skipped, …)."""
@@ -159,9 +159,11 @@ class PromptBuilder:
 
     def _history_tokens(
         self, model: str, turn: Message, message: ChatMessage, files: list[FileText]
-    ) -> int:
+    ) -> int | None:
+        """The stored count with the turn's files, or None: not counted, ``fit`` bounds it or
+        counts it only if it has to."""
         if turn.token_count is None:
-            return self._counter.count_message(model, message)
+            return None
         return turn.token_count + sum(f.token_count for f in files)
 
     def budget(self, limits: ModelLimits) -> ContextBudget:
@@ -173,7 +175,7 @@ class PromptBuilder:
         )
 
     def fit(self, prompt: Prompt, budget: ContextBudget) -> FittedPrompt:
-        """The messages to send within ``budget``."""
+        """The messages to send within ``budget``; ``prompt_tokens`` may be a bound."""
         return fit_history(
             self._counter,
             prompt.model,
