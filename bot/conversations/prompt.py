@@ -102,7 +102,7 @@ class PromptBuilder:
                 slack_user_id=message.user_id,
                 text=text,
                 source_event_id=event_id,
-                token_count=self._counter.count_message(model, {"role": "user", "content": text}),
+                token_count=self._counter.count_if_loaded(model, {"role": "user", "content": text}),
             )
             if not stored.owned:
                 log.info("message already taken by another delivery", extra={"event_id": event_id})
@@ -188,6 +188,10 @@ class PromptBuilder:
 
     def count_answer(self, model: str, text: str) -> int:
         return self._counter.count_message(model, {"role": "assistant", "content": text})
+
+    def count_answer_if_loaded(self, model: str, text: str) -> int | None:
+        """An answer's count to store: None unless it costs no encoding load."""
+        return self._counter.count_if_loaded(model, {"role": "assistant", "content": text})
 
     def count_sent(self, model: str, fitted: FittedPrompt) -> int:
         """Our exact count of a fitted prompt, for where a bound will not do (the usage estimate,

@@ -267,7 +267,7 @@ def _store_answer(
     tokens = (
         outcome.completion_tokens + 4
         if outcome.completion_tokens is not None
-        else prompts.count_answer(prompt.model, outcome.text)
+        else prompts.count_answer_if_loaded(prompt.model, outcome.text)
     )
 
     async def store(session: AsyncSession) -> None:
