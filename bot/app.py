@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from contextlib import AsyncExitStack
@@ -92,8 +91,6 @@ class BotServer:
             self.services.intake,
             oauth.bot_user_of(installs.authorizer) if installs else None,
         )
-        # Load the tokenizer before the first message instead of during it.
-        await asyncio.to_thread(self.services.counter.preload, [self.settings.openai_model])
         await self.services.inbox.start()
         self.services.retention.start()
         self._runner = web.AppRunner(self.web_app(), access_log=None)

@@ -51,8 +51,9 @@ class Outcome:
     error: BotError | None = None
     usage: Usage | None = None
     """What the server reported for the call that gave the answer (None: it reported nothing)."""
-    sent_tokens: int = 0
-    """Our count of the prompt that call sent: the estimate when the server reported nothing."""
+    sent: FittedPrompt | None = None
+    """The prompt that call sent (None: none was), for the estimate when the server reported
+    nothing; counted exactly only then (``PromptBuilder.count_sent``)."""
     refusal: Refusal | None = None
     """The answer was withheld (output moderation); nothing was shown or is stored."""
 
@@ -94,9 +95,9 @@ class _Streamed:
 
 @dataclass(slots=True)
 class _Sent:
-    """Our count of the prompt last sent, kept for the outcome even when the call failed."""
+    """The prompt last sent, kept for the outcome even when the call failed."""
 
-    tokens: int = 0
+    fitted: FittedPrompt | None = None
 
 
 class AnswerRunner:
@@ -132,7 +133,7 @@ class AnswerRunner:
                         TurnStatus.FAILED,
                         "",
                         usage=streamed.usage,
-                        sent_tokens=sent.tokens,
+                        sent=sent.fitted,
                         refusal=refusal,
                     )
                 await reply.append(sink.text)
@@ -146,24 +147,24 @@ class AnswerRunner:
             elif fitted.dropped:
                 await reply.append(f"\n\n{DROPPED_FOOTNOTE}")
             await reply.finish()
-            return Outcome(
-                TurnStatus.COMPLETE, answer, usage=streamed.usage, sent_tokens=sent.tokens
-            )
+            return Outcome(TurnStatus.COMPLETE, answer, usage=streamed.usage, sent=sent.fitted)
         except BotError as exc:
             partial = exc.partial_text if isinstance(exc, ModelStreamInterrupted) else ""
             shown = partial or reply.text
             await close_interrupted(reply)
             status = TurnStatus.INTERRUPTED if shown else TurnStatus.FAILED
-            return Outcome(status, shown, error=exc, sent_tokens=sent.tokens)
+            return Outcome(status, shown, error=exc, sent=sent.fitted)
 
     async def prompt_tokens(self, prompt: Prompt) -> int:
         """What the answer will send, as our budget counts it (0 when nothing fits: the answer
-        fails before the model is asked)."""
+        fails before the model is asked). Exact: a bound, up to ~4 times the count for English,
+        would hold that much of the asker's budget and refuse their next message too early."""
         limits = await self._windows.limits(prompt.model)
         try:
-            return self._prompts.fit(prompt, self._prompts.budget(limits)).prompt_tokens
+            fitted = self._prompts.fit(prompt, self._prompts.budget(limits))
         except ModelContextTooLong:
             return 0
+        return self._prompts.count_sent(prompt.model, fitted)
 
     async def _fitted_stream(
         self,
@@ -184,7 +185,7 @@ class AnswerRunner:
             budget = self._prompts.budget(limits)
             fitted = self._prompts.fit(prompt, budget)
             bound = budget.reserve_for_answer
-            sent.tokens = fitted.prompt_tokens
+            sent.fitted = fitted
             try:
                 streamed = await self._stream(prompt, fitted, bound, limits, reply, progress, asker)
             except ModelParameterRejected as exc:
@@ -197,16 +198,17 @@ class AnswerRunner:
                 if reply.text or refits == MAX_REFITS:
                     raise
                 refits += 1
+                counted = self._prompts.count_sent(model, fitted)  # the ratio needs our exact count
                 log.warning(
                     "context length exceeded; refitting with the server's figures",
                     extra={
                         "model": model,
                         "server_window": exc.window,
                         "server_prompt_tokens": exc.prompt_tokens,
-                        "our_prompt_tokens": fitted.prompt_tokens,
+                        "our_prompt_tokens": counted,
                     },
                 )
-                limits = await self._windows.learn(model, limits, exc, fitted.prompt_tokens)
+                limits = await self._windows.learn(model, limits, exc, counted)
                 continue
             produced = streamed.usage.completion_tokens if streamed.usage else None
             if produced is None:  # the server sent no usage: our count, in its tokens

@@ -109,12 +109,15 @@ class ContextBudget:
 @dataclass(frozen=True)
 class FittedPrompt:
     """The messages to send, how many history turns were left out, and what we counted.
-    ``history_capped``: turns were left out for ``history_limit``, not for the window."""
+    ``history_capped``: turns were left out for ``history_limit``, not for the window.
+    ``exact``: ``prompt_tokens`` is our count; when False it is an upper bound (everything fit
+    by the bound, so nothing was encoded)."""
 
     messages: list[ChatMessage]
     dropped: int
     prompt_tokens: int
     history_capped: bool = False
+    exact: bool = True
 
 
 def fit_history(
@@ -124,18 +127,24 @@ def fit_history(
     history: Sequence[ChatMessage],
     newest: ChatMessage,
     budget: ContextBudget,
-    history_tokens: Sequence[int] | None = None,
+    history_tokens: Sequence[int | None] | None = None,
 ) -> FittedPrompt:
     """Keep the newest history turns that fit beside ``system`` and ``newest``.
 
     ``history_tokens``, when given, holds ``counter.count_message(model, turn)`` for each turn of
-    ``history`` (the store keeps it per message), so nothing is re-encoded. Each turn is counted
-    at most once, newest first, and counting stops at the first turn that does not fit. If even
-    ``system`` and ``newest`` overflow, the text of ``newest`` is cut in the middle.
+    ``history`` (the store keeps it per message), or None for a turn not counted. When the
+    bound of everything (``counter.bound_message`` for what has no count) fits, everything is
+    sent and nothing is encoded. Otherwise each turn is counted at most once, newest first, and
+    counting stops at the first turn that does not fit. If even ``system`` and ``newest``
+    overflow, the text of ``newest`` is cut in the middle.
     Raises ``ModelContextTooLong`` when the system prompt alone leaves no room.
     """
     if history_tokens is not None and len(history_tokens) != len(history):
         raise ValueError("history_tokens must hold one count per history message")
+    known: Sequence[int | None] = history_tokens or [None] * len(history)
+    bounded = _fit_whole_by_bound(counter, system, history, newest, budget, known)
+    if bounded is not None:
+        return bounded
     fixed = REPLY_PRIMING_TOKENS + counter.count_message(model, system)
     newest_tokens = counter.count_message(model, newest)
     window_room = budget.prompt_limit - fixed - newest_tokens
@@ -149,11 +158,8 @@ def fit_history(
     start = len(history)
     while start > 0:
         index = start - 1
-        cost = (
-            history_tokens[index]
-            if history_tokens is not None
-            else counter.count_message(model, history[index])
-        )
+        stored = known[index]
+        cost = counter.count_message(model, history[index]) if stored is None else stored
         if used + cost > room:
             break
         used += cost
@@ -164,6 +170,27 @@ def fit_history(
         prompt_tokens=fixed + used + newest_tokens,
         history_capped=start > 0 and room < window_room,
     )
+
+
+def _fit_whole_by_bound(
+    counter: TokenCounter,
+    system: ChatMessage,
+    history: Sequence[ChatMessage],
+    newest: ChatMessage,
+    budget: ContextBudget,
+    known: Sequence[int | None],
+) -> FittedPrompt | None:
+    """Everything, when a bound of it fits the window and the history cap; else None. The
+    exact counts are no larger, so the exact fit would keep everything too: same messages."""
+    fixed = REPLY_PRIMING_TOKENS + counter.bound_message(system) + counter.bound_message(newest)
+    used = sum(
+        counter.bound_message(turn) if stored is None else stored
+        for turn, stored in zip(history, known, strict=True)
+    )
+    cap = budget.history_cap
+    if fixed + used > budget.prompt_limit or (cap is not None and used > cap):
+        return None
+    return FittedPrompt([system, *history, newest], 0, fixed + used, exact=False)
 
 
 def _truncate_turn(

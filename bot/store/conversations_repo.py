@@ -187,7 +187,7 @@ class MessageRepository:
         slack_user_id: str | None,
         author_name: str | None,
         text: str,
-        token_count: int,
+        token_count: int | None,
     ) -> None:
         """An earlier thread message read during catch-up: context only, never answered."""
         await insert_ignoring_conflict(

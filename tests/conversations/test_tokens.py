@@ -22,6 +22,7 @@ from bot.conversations.tokens import (
     encoding_name_for_model,
     load_encoding,
 )
+from bot.openai_api.chat import ChatMessage
 
 _BLOB_URL = "https://openaipublic.blob.core.windows.net/encodings/{}.tiktoken"
 
@@ -75,7 +76,21 @@ def test_offline_encoding_equals_tiktokens_own_construction(
 
     assert ours._pat_str == reference._pat_str
     assert ours._special_tokens == reference._special_tokens
-    assert ours._mergeable_ranks == reference._mergeable_ranks
+    # Our copy drops the Python ranks (see load_encoding): its Rust core must hold the same.
+    assert ours.n_vocab == reference.n_vocab
+    assert all(
+        ours.decode_single_token_bytes(rank) == token
+        for token, rank in reference._mergeable_ranks.items()
+    )
+
+
+@pytest.mark.parametrize("encoding_name", ["cl100k_base", "o200k_base"])
+def test_the_python_ranks_are_dropped_and_the_encoding_still_works(encoding_name: str) -> None:
+    encoding = load_encoding(encoding_name)
+    assert not hasattr(encoding, "_mergeable_ranks")  # ~30 MB we never read
+    text = "Déploiement 🚀 日本語のテキスト, def f(x): return x**2"
+    assert encoding.decode(encoding.encode_ordinary(text)) == text
+    assert encoding.encode("<|endoftext|>", allowed_special="all") == [encoding.eot_token]
 
 
 def test_counts_without_network_or_tiktoken_cache(
@@ -226,10 +241,21 @@ def test_truncate_text_leaves_short_text_alone_and_empties_hopeless_limits() -> 
     assert counter.truncate_text("gpt-4o", "hello world " * 50, 1) == ""
 
 
-def test_preload_fills_the_encoding_cache() -> None:
+def test_an_encoding_is_loaded_by_the_first_exact_count_only() -> None:
     load_encoding.cache_clear()
-    TokenCounter().preload(["gpt-4", "gpt-4o"])
-    assert load_encoding.cache_info().currsize == 2
+    counter = TokenCounter()
+    message: ChatMessage = {"role": "user", "content": "hello world"}
+
+    assert counter.count_if_loaded("gpt-4o", message) is None
+    assert counter.bound_message(message) == 3 + 4 + 11
+    assert not counter.is_loaded("gpt-4o")
+    assert load_encoding.cache_info().currsize == 0
+
+    exact = counter.count_message("gpt-4o", message)
+    assert counter.is_loaded("gpt-4o") and counter.is_loaded("openai/gpt-4.1")  # same encoding
+    assert counter.count_if_loaded("gpt-4o", message) == exact
+    assert counter.count_if_loaded("gpt-4", message) is None  # cl100k_base is not loaded
+    assert load_encoding.cache_info().currsize == 1
 
 
 def _forbid_network(monkeypatch: pytest.MonkeyPatch) -> None:
