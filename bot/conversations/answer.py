@@ -161,10 +161,10 @@ class AnswerRunner:
         would hold that much of the asker's budget and refuse their next message too early."""
         limits = await self._windows.limits(prompt.model)
         try:
-            fitted = self._prompts.fit(prompt, self._prompts.budget(limits))
+            fitted = await self._prompts.fit(prompt, self._prompts.budget(limits))
         except ModelContextTooLong:
             return 0
-        return self._prompts.count_sent(prompt.model, fitted)
+        return await self._prompts.count_sent(prompt.model, fitted)
 
     async def _fitted_stream(
         self,
@@ -183,7 +183,7 @@ class AnswerRunner:
         refits = 0
         while True:
             budget = self._prompts.budget(limits)
-            fitted = self._prompts.fit(prompt, budget)
+            fitted = await self._prompts.fit(prompt, budget)
             bound = budget.reserve_for_answer
             sent.fitted = fitted
             try:
@@ -198,7 +198,9 @@ class AnswerRunner:
                 if reply.text or refits == MAX_REFITS:
                     raise
                 refits += 1
-                counted = self._prompts.count_sent(model, fitted)  # the ratio needs our exact count
+                counted = await self._prompts.count_sent(
+                    model, fitted
+                )  # the ratio needs our exact count
                 log.warning(
                     "context length exceeded; refitting with the server's figures",
                     extra={
@@ -212,7 +214,9 @@ class AnswerRunner:
                 continue
             produced = streamed.usage.completion_tokens if streamed.usage else None
             if produced is None:  # the server sent no usage: our count, in its tokens
-                produced = round(self._prompts.count_answer(model, reply.text) * limits.token_ratio)
+                produced = round(
+                    await self._prompts.count_answer(model, reply.text) * limits.token_ratio
+                )
             if streamed.finish_reason != "length" and ignored_bound(limits, bound, produced):
                 log.warning("the model server ignored max_completion_tokens; using max_tokens")
                 await self._windows.use_max_tokens(model, limits)

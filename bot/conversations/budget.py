@@ -172,6 +172,18 @@ def fit_history(
     )
 
 
+def fits_whole_by_bound(
+    counter: TokenCounter,
+    system: ChatMessage,
+    history: Sequence[ChatMessage],
+    newest: ChatMessage,
+    budget: ContextBudget,
+    history_tokens: Sequence[int | None],
+) -> bool:
+    """Whether ``fit_history`` will send everything without encoding anything."""
+    return _fit_whole_by_bound(counter, system, history, newest, budget, history_tokens) is not None
+
+
 def _fit_whole_by_bound(
     counter: TokenCounter,
     system: ChatMessage,

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history
+from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history, fits_whole_by_bound
 from bot.conversations.catch_up import CatchUp, history_message
 from bot.conversations.channel_settings import overrides_of
 from bot.conversations.notices import BARE_MENTION_PROMPT
@@ -181,8 +181,18 @@ class PromptBuilder:
             history_limit=self._policy.history_max_tokens,
         )
 
-    def fit(self, prompt: Prompt, budget: ContextBudget) -> FittedPrompt:
-        """The messages to send within ``budget``; ``prompt_tokens`` may be a bound."""
+    async def fit(self, prompt: Prompt, budget: ContextBudget) -> FittedPrompt:
+        """The messages to send within ``budget``; ``prompt_tokens`` may be a bound. When the
+        bound of everything does not fit, the encoding is loaded first (off the event loop)."""
+        if not fits_whole_by_bound(
+            self._counter,
+            prompt.system,
+            prompt.history,
+            prompt.newest,
+            budget,
+            prompt.history_tokens,
+        ):
+            await self._counter.load(prompt.model)
         return fit_history(
             self._counter,
             prompt.model,
@@ -193,18 +203,20 @@ class PromptBuilder:
             history_tokens=prompt.history_tokens,
         )
 
-    def count_answer(self, model: str, text: str) -> int:
+    async def count_answer(self, model: str, text: str) -> int:
+        await self._counter.load(model)
         return self._counter.count_message(model, {"role": "assistant", "content": text})
 
     def count_answer_if_loaded(self, model: str, text: str) -> int | None:
         """An answer's count to store: None unless it costs no encoding load."""
         return self._counter.count_if_loaded(model, {"role": "assistant", "content": text})
 
-    def count_sent(self, model: str, fitted: FittedPrompt) -> int:
+    async def count_sent(self, model: str, fitted: FittedPrompt) -> int:
         """Our exact count of a fitted prompt, for where a bound will not do (the usage estimate,
         the budget hold, learning the server's tokens per ours)."""
         if fitted.exact:
             return fitted.prompt_tokens
+        await self._counter.load(model)
         return self._counter.count_messages(model, fitted.messages)
 
 

@@ -116,7 +116,7 @@ class ConversationService:
                 outcome = await self._answers.run(prompt, reply, _tool_context(message))
                 if outcome.refusal is not None:
                     await self._policy.refuse(message, outcome.refusal)
-                call = _chat_call(asker, prompt, outcome, self._prompts)
+                call = await _chat_call(asker, prompt, outcome, self._prompts)
                 usage = self._ledger.writer(call) if call is not None else None
                 completion = _store_answer(prompt, reply, outcome, self._prompts, usage)
                 if completion is not None:  # stored before the next turn of the thread may start
@@ -235,7 +235,7 @@ def _asker(message: IncomingMessage, prompt: Prompt) -> Asker:
     )
 
 
-def _chat_call(
+async def _chat_call(
     asker: Asker, prompt: Prompt, outcome: Outcome, prompts: PromptBuilder
 ) -> ModelCall | None:
     """What the answer's model call used: the server's figures, else our own count (marked
@@ -247,8 +247,10 @@ def _chat_call(
         )
     if not outcome.text:
         return None
-    answer_tokens = prompts.count_answer(prompt.model, outcome.text)
-    sent_tokens = 0 if outcome.sent is None else prompts.count_sent(prompt.model, outcome.sent)
+    answer_tokens = await prompts.count_answer(prompt.model, outcome.text)
+    sent_tokens = (
+        0 if outcome.sent is None else await prompts.count_sent(prompt.model, outcome.sent)
+    )
     return ModelCall(asker, CallKind.CHAT, prompt.model, sent_tokens, answer_tokens, estimated=True)
 
 

