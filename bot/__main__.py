@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import subprocess
 import sys
 from datetime import timedelta
 
@@ -15,11 +16,34 @@ from bot.config import Settings, config_table
 from bot.data_commands import forget_user_command, usage_command
 from bot.errors import ConfigError
 from bot.logging_setup import configure_logging, scrub
-from bot.migrate import upgrade_to_head
 from bot.store.usage_repo import GROUPINGS
 from bot.usage.report import parse_since
 
 log = logging.getLogger("bot")
+
+
+def _migrate(settings: Settings) -> int:
+    """Bring the database to this code's schema; 1, with what to check, when it cannot."""
+    from bot.migrate import upgrade_to_head
+
+    try:
+        upgrade_to_head(settings.database_url)
+    except Exception as exc:
+        log.debug("migration failed", exc_info=exc)
+        print(
+            f"Could not migrate the database: {type(exc).__name__}: {scrub(str(exc))}. "
+            "Check DATABASE_URL and that the database is running.",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
+
+
+def _migrate_in_child() -> int:
+    """Apply migrations in a short-lived ``python -m bot migrate``: Alembic (about 10 MB
+    once imported) then never loads in the long-running process. Its exit code (it says
+    what went wrong itself)."""
+    return subprocess.run([sys.executable, "-m", "bot", "migrate"], check=False).returncode
 
 
 async def _serve(settings: Settings) -> None:
@@ -103,7 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         from bot.check import run_checks
 
         return asyncio.run(run_checks(settings))
-    upgrade_to_head(settings.database_url)
+    if args.command == "run":
+        migrated = _migrate_in_child()
+        if migrated != 0:
+            return migrated
+    elif (migrated := _migrate(settings)) != 0:
+        return migrated
     if args.command == "usage":
         print(
             asyncio.run(usage_command(settings, period=args.since, by=args.by, as_csv=args.csv)),

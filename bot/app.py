@@ -14,10 +14,10 @@ from slack_bolt.async_app import AsyncApp
 from bot.config import Settings
 from bot.listeners import oauth, register_listeners
 from bot.listeners.events.fast_intake import FastMessageIntake
-from bot.migrate import database_revision, head_revision
 from bot.reference import new_reference_id
 from bot.services import Services, open_services
 from bot.slack_requests import BytesSignatureVerifier, parse_delivery
+from bot.store.schema import SCHEMA_HEAD, database_revision
 from bot.usage.ledger import Clock, utc_now
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,6 @@ class BotServer:
         self._verifier = (
             None if settings.socket_mode else BytesSignatureVerifier(settings.slack_signing_secret)
         )
-        self._schema_head = head_revision()
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -164,7 +163,7 @@ class BotServer:
         except Exception as exc:
             log.warning("database not reachable: %s", type(exc).__name__)
             return web.json_response({"status": "database unreachable"}, status=503)
-        if revision != self._schema_head:
-            log.warning("database at migration %s, code expects %s", revision, self._schema_head)
+        if revision != SCHEMA_HEAD:
+            log.warning("database at migration %s, code expects %s", revision, SCHEMA_HEAD)
             return web.json_response({"status": "migrations pending"}, status=503)
         return web.json_response({"status": "ready"})

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.migrate import database_revision, head_revision
+from bot.migrate import head_revision
+from bot.store.schema import database_revision
 from tests.conftest import POSTGRES_URL, _postgres_database
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack

@@ -3,14 +3,17 @@ columns, so deliveries recorded before an upgrade are still answered, edited and
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 from alembic import command
 from sqlalchemy import create_engine, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.conversations.values import IncomingMessage
-from bot.migrate import alembic_config, upgrade_to_head
+from bot.migrate import alembic_config, head_revision, upgrade_to_head
+from bot.store.schema import SCHEMA_HEAD, database_revision
 
 
 def test_an_inbox_row_written_before_0002_keeps_its_message(tmp_path: Path) -> None:
@@ -55,3 +58,20 @@ def test_an_inbox_row_written_before_0002_keeps_its_message(tmp_path: Path) -> N
     )
     assert "1+1" not in row.payload
     assert IncomingMessage.from_payload(row.payload, row.text).text == "what is 1+1?"
+
+
+async def test_the_schema_head_the_server_expects_is_alembics_and_is_read_without_it(
+    tmp_path: Path,
+) -> None:
+    assert head_revision() == SCHEMA_HEAD, "a new migration: set SCHEMA_HEAD in bot/store/schema.py"
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}"
+    engine = create_async_engine(url)
+    try:
+        assert await database_revision(engine) is None  # nothing applied yet
+        # Alembic runs its own event loop (migrations/env.py): in a thread, beside this one.
+        await asyncio.to_thread(command.upgrade, alembic_config(url), "0001")
+        assert await database_revision(engine) == "0001"
+        await asyncio.to_thread(upgrade_to_head, url)
+        assert await database_revision(engine) == SCHEMA_HEAD
+    finally:
+        await engine.dispose()
