@@ -64,7 +64,12 @@ from bot.slack_output.retire import ReplyRetirer
 from bot.slack_output.streaming import SlackReplies
 from bot.slack_output.summary_messages import SummaryMessages
 from bot.slack_output.user_notes import UserNotes
-from bot.store.db import create_engine, create_session_factory, is_sqlite
+from bot.store.db import (
+    create_engine,
+    create_intake_engine,
+    create_session_factory,
+    is_sqlite,
+)
 from bot.store.write_gate import INTAKE, WriteGate
 from bot.summaries import ThreadSummaries
 from bot.tools.confirm import Confirmations
@@ -115,9 +120,8 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
         stack.push_async_callback(engine.dispose)
         gate = WriteGate() if is_sqlite(settings.database_url) else None
         sessions = create_session_factory(engine, gate)
-        # Intake has connections of its own: an acknowledgement never waits for a connection
-        # that answering work holds (and on SQLite it goes first at the gate).
-        intake_engine = create_engine(settings.database_url, pool_size=4, max_overflow=4)
+        # Intake has connections of its own (on SQLite it also goes first at the gate).
+        intake_engine = create_intake_engine(settings.database_url)
         stack.push_async_callback(intake_engine.dispose)
         intake_sessions = create_session_factory(intake_engine, gate, INTAKE)
         metrics = Metrics()

@@ -48,6 +48,22 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     return create_async_engine(url, **kwargs)
 
 
+def create_intake_engine(url: str) -> AsyncEngine:
+    """Connections of intake's own, so an acknowledgement never waits for one that answering
+    work holds. On PostgreSQL each statement commits by itself (autocommit) and connections
+    are not pinged: a batch of arrivals is then two round trips (conversations, inbox rows)
+    instead of five (ping, BEGIN, both, COMMIT), each waiting its turn on a busy event loop.
+    The inbox insert is the delivery's commit point, as before: an arrival is acknowledged
+    only after it returned; a conversation row recorded without its inbox row (the insert
+    failed) is what Slack's retry of the delivery would record anyway. SQLite keeps one
+    transaction (one fsync) per batch."""
+    if is_sqlite(url):
+        return create_engine(url, pool_size=4, max_overflow=4)
+    return create_engine(
+        url, pool_size=4, max_overflow=4, pool_pre_ping=False, isolation_level="AUTOCOMMIT"
+    )
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # Let SQLAlchemy, not the driver, issue BEGIN (see _sqlite_begin).
     dbapi_connection.isolation_level = None
