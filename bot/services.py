@@ -238,7 +238,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             toolbox=toolbox,
             sessions=sessions,
             confirmations=confirmations,
-            count=prompts.count_answer,
+            count=prompts.count_answer_if_loaded,  # tool turns never load the tokenizer
             max_rounds=settings.max_tool_rounds,
             reasoning_effort=settings.openai_reasoning_effort or None,
         )

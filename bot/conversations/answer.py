@@ -198,9 +198,8 @@ class AnswerRunner:
                 if reply.text or refits == MAX_REFITS:
                     raise
                 refits += 1
-                counted = await self._prompts.count_sent(
-                    model, fitted
-                )  # the ratio needs our exact count
+                # The ratio of the server's count to ours needs ours exact.
+                counted = await self._prompts.count_sent(model, fitted)
                 log.warning(
                     "context length exceeded; refitting with the server's figures",
                     extra={

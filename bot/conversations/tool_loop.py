@@ -109,7 +109,7 @@ class ToolLoop:
         toolbox: Toolbox,
         sessions: async_sessionmaker[AsyncSession],
         confirmations: Confirmations,
-        count: Callable[[str, str], Awaitable[int]],
+        count: Callable[[str, str], int | None],
         max_rounds: int = 5,
         reasoning_effort: str | None = None,
     ) -> None:
@@ -230,7 +230,7 @@ class ToolLoop:
         context: ToolContext,
     ) -> list[ChatMessage]:
         """Record the calls, then run each and record its result; the round's messages."""
-        tokens = await self._count(model, text + json.dumps(call_records(calls)))
+        tokens = self._count(model, text + json.dumps(call_records(calls)))
         await self._store(
             lambda repo: repo.add_calls(
                 turn,
@@ -317,7 +317,7 @@ class ToolLoop:
             status = TurnStatus.INTERRUPTED
         else:
             status = TurnStatus.FAILED
-        tokens = await self._count(model, output.text)
+        tokens = self._count(model, output.text)
         await self._store(
             lambda repo: repo.add_result(
                 turn,

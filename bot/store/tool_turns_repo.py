@@ -30,7 +30,7 @@ class ToolTurnRepository:
         text: str,
         calls: Sequence[dict[str, str]],
         model: str,
-        token_count: int,
+        token_count: int | None,
     ) -> None:
         """Record the calls the model asked for (``{id, name, arguments}`` each)."""
         await self._insert(
@@ -53,7 +53,7 @@ class ToolTurnRepository:
         call_id: str,
         text: str,
         status: TurnStatus,
-        token_count: int,
+        token_count: int | None,
     ) -> None:
         await self._insert(
             answering,

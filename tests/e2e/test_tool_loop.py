@@ -5,6 +5,7 @@ flow and the fake Slack's real upload flow."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from bot.store.models import Message
@@ -149,7 +150,7 @@ async def test_tool_rounds_are_bounded_and_the_last_round_answers_without_tools(
 
 
 async def test_a_tool_call_with_invalid_options_is_explained_to_the_model_not_run(
-    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI
+    bot: RunningBot, fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str
 ) -> None:
     bad = ToolCall("generate_image", {"prompt": "a cat", "size": "7x7"})
     fake_openai.script_chat(ToolCalls([bad]), Reply("That size is not possible."))
@@ -164,3 +165,8 @@ async def test_a_tool_call_with_invalid_options_is_explained_to_the_model_not_ru
         )
         == bad.arguments
     )
+    # The round's turns are stored uncounted: a tool round never loads the tokenizer.
+    await bot.server.services.inbox.stop(time.monotonic() + 5)
+    rounds = [t for t in await stored(sqlite_url, Message) if t.tool_calls or t.role == "tool"]
+    assert [(t.role, t.token_count) for t in rounds] == [("assistant", None), ("tool", None)]
+    assert not bot.server.services.counter.is_loaded(bot.server.settings.openai_model)
