@@ -29,14 +29,18 @@ def _migrate(settings: Settings) -> int:
     try:
         upgrade_to_head(settings.database_url)
     except Exception as exc:
-        log.debug("migration failed", exc_info=exc)
-        print(
-            f"Could not migrate the database: {type(exc).__name__}: {scrub(str(exc))}. "
-            "Check DATABASE_URL and that the database is running.",
-            file=sys.stderr,
-        )
-        return 1
+        return _failed("migrate the database", exc, "Check DATABASE_URL and that it is running.")
     return 0
+
+
+def _failed(doing: str, error: BaseException | None, advice: str) -> int:
+    """Say on one line what could not be done, why and what to check (the traceback only at
+    DEBUG, secrets scrubbed); the exit code, 1."""
+    log.debug("could not %s", doing, exc_info=error)
+    print(
+        f"Could not {doing}: {type(error).__name__}: {scrub(str(error))}. {advice}", file=sys.stderr
+    )
+    return 1
 
 
 def _migrate_in_child() -> int:
@@ -149,14 +153,12 @@ def main(argv: list[str] | None = None) -> int:
             with contextlib.suppress(KeyboardInterrupt):
                 asyncio.run(_serve(settings))
         except StartupError as exc:
-            cause = exc.__cause__
-            log.debug("start-up failed", exc_info=cause)
-            print(
-                f"Could not start: {type(cause).__name__}: {scrub(str(cause))}. Check SLACK_APP_TOKEN "
-                "(Socket Mode), SLACK_API_URL and PORT; `python -m bot check` tests the rest.",
-                file=sys.stderr,
+            return _failed(
+                "start",
+                exc.__cause__,
+                "Check SLACK_APP_TOKEN (Socket Mode), SLACK_API_URL and PORT; "
+                "`python -m bot check` tests the rest.",
             )
-            return 1
     return 0
 
 

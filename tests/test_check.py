@@ -186,3 +186,18 @@ async def test_cost_retention_and_tools_are_reported_and_each_mcp_server_is_trie
     assert "MCP servers: crm, down (MCP_SERVERS)" in out
     assert "OK   MCP server crm lists 1 allowed tools" in out
     assert "WARN MCP server down lists 0 allowed tools" in out
+
+
+async def test_run_with_an_unreachable_database_says_what_to_check_in_one_line(
+    fake_slack: FakeSlack, fake_openai: FakeOpenAI, sqlite_url: str, tmp_path: Path
+) -> None:
+    # run migrates in a child process first; that child cannot reach the database.
+    unreachable = "postgresql://bot:hunter2-secret@127.0.0.1:1/gone"
+    code, out, err = await _check(
+        tmp_path, bot_env(fake_slack, fake_openai, unreachable), command="run"
+    )
+    assert code == 1
+    assert err.strip().splitlines()[-1].startswith("Could not migrate the database: ")
+    assert "Check DATABASE_URL" in err
+    assert "Traceback" not in out + err and "hunter2-secret" not in out + err
+    assert "bot started" not in out + err
