@@ -26,19 +26,20 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import describe_error, log_failure
-from bot.inbox.arrivals import Admit, Arrival, ArrivalWriter
+from bot.inbox.arrivals import Admit, Arrival, ArrivalWriter, Recorded
 from bot.inbox.leases import Leases, SweepLoop
 from bot.inbox.work import Delivery, Handler, LeaseLost, Work
 from bot.loop_lag import LoopLag
 from bot.metrics import Metrics
 from bot.reference import new_reference_id
 from bot.store.group_commit import GroupCommit
+from bot.store.loop_thread import Runner
 from bot.store.models import InboxStatus
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class Inbox:
         *,
         admitters: Mapping[str, Admit] | None = None,
         intake_sessions: async_sessionmaker[AsyncSession] | None = None,
+        intake_run: Runner[Sequence[Recorded]] | None = None,
         lease_seconds: float,
         concurrency: int,
         retry_delay_seconds: float = 1.0,
@@ -65,7 +67,7 @@ class Inbox:
     ) -> None:
         self._sessions = sessions
         self._intake = GroupCommit(
-            intake_sessions or sessions, ArrivalWriter(admitters or {}).write
+            intake_sessions or sessions, ArrivalWriter(admitters or {}).write, run=intake_run
         )
         self._lag = lag or LoopLag()
         self._reserved = 0
