@@ -142,7 +142,7 @@ def fit_history(
     if history_tokens is not None and len(history_tokens) != len(history):
         raise ValueError("history_tokens must hold one count per history message")
     known: Sequence[int | None] = history_tokens or [None] * len(history)
-    bounded = _fit_whole_by_bound(counter, system, history, newest, budget, known)
+    bounded = fit_whole_by_bound(counter, system, history, newest, budget, known)
     if bounded is not None:
         return bounded
     fixed = REPLY_PRIMING_TOKENS + counter.count_message(model, system)
@@ -172,19 +172,7 @@ def fit_history(
     )
 
 
-def fits_whole_by_bound(
-    counter: TokenCounter,
-    system: ChatMessage,
-    history: Sequence[ChatMessage],
-    newest: ChatMessage,
-    budget: ContextBudget,
-    history_tokens: Sequence[int | None],
-) -> bool:
-    """Whether ``fit_history`` will send everything without encoding anything."""
-    return _fit_whole_by_bound(counter, system, history, newest, budget, history_tokens) is not None
-
-
-def _fit_whole_by_bound(
+def fit_whole_by_bound(
     counter: TokenCounter,
     system: ChatMessage,
     history: Sequence[ChatMessage],
@@ -192,8 +180,9 @@ def _fit_whole_by_bound(
     budget: ContextBudget,
     known: Sequence[int | None],
 ) -> FittedPrompt | None:
-    """Everything, when a bound of it fits the window and the history cap; else None. The
-    exact counts are no larger, so the exact fit would keep everything too: same messages."""
+    """Everything, when a bound of it fits the window and the history cap; else None (without
+    encoding anything). The exact counts are no larger, so the exact fit would keep everything
+    too: same messages."""
     fixed = REPLY_PRIMING_TOKENS + counter.bound_message(system) + counter.bound_message(newest)
     used = sum(
         counter.bound_message(turn) if stored is None else stored

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history, fits_whole_by_bound
+from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history, fit_whole_by_bound
 from bot.conversations.catch_up import CatchUp, history_message
 from bot.conversations.channel_settings import overrides_of
 from bot.conversations.notices import BARE_MENTION_PROMPT
@@ -184,15 +184,17 @@ class PromptBuilder:
     async def fit(self, prompt: Prompt, budget: ContextBudget) -> FittedPrompt:
         """The messages to send within ``budget``; ``prompt_tokens`` may be a bound. When the
         bound of everything does not fit, the encoding is loaded first (off the event loop)."""
-        if not fits_whole_by_bound(
+        whole = fit_whole_by_bound(
             self._counter,
             prompt.system,
             prompt.history,
             prompt.newest,
             budget,
             prompt.history_tokens,
-        ):
-            await self._counter.load(prompt.model)
+        )
+        if whole is not None:
+            return whole
+        await self._counter.load(prompt.model)
         return fit_history(
             self._counter,
             prompt.model,
