@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from multidict import CIMultiDict
 
 from tests.fakes import openai_wire as wire
 from tests.fakes.loopback import Arrivals, LoopbackServer, Served
@@ -32,7 +33,8 @@ _MAX_REQUEST_BYTES = 64 * 1024 * 1024
 class RecordedRequest:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: CIMultiDict[str]
+    """As HTTP has them: names in any case."""
     json: dict[str, Any] | None
     received_at: float = field(default_factory=time.monotonic)  # once the body was read
     first_token_at: float | None = None  # time.monotonic() as a stream's first text left
@@ -95,9 +97,13 @@ class Stall:
 
 @dataclass
 class Cut:
-    """Streams ``after_text`` and then drops the connection without ``[DONE]``."""
+    """Streams ``after_text`` and, after ``pause_s`` of silence, drops the connection without
+    ``[DONE]``. A drop in the same instant as the last text may cost the reader that text
+    (aiohttp, under the bot's model client, discards what it buffered when the connection
+    fails), so the pause keeps what these tests check exact."""
 
     after_text: str
+    pause_s: float = 0.05
 
 
 @dataclass
@@ -223,7 +229,7 @@ class FakeOpenAI(Served):
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         body = await _json_body(request)
-        recorded = RecordedRequest(request.method, request.path, dict(request.headers), body)
+        recorded = RecordedRequest(request.method, request.path, CIMultiDict(request.headers), body)
         self.requests.append(recorded)
         await self._arrivals.notify()
         if request.method == "GET" and request.path.startswith("/files/"):
@@ -365,6 +371,8 @@ class FakeOpenAI(Served):
     async def _stall_or_cut(self, request: web.Request, behaviour: object) -> web.StreamResponse:
         if isinstance(behaviour, Stall):
             await self._stopping.wait()
+        if isinstance(behaviour, Cut):
+            await asyncio.sleep(behaviour.pause_s)
         return _abort(request)
 
     async def _images(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
