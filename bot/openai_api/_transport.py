@@ -4,7 +4,6 @@ reaches an exception message or a log line."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
@@ -201,6 +200,7 @@ class ApiConnection:
         self._secret = api_key
         self._on_error = on_error
         self._idle_timeout = stream_idle_timeout
+        self._stream_timeout = httpx.Timeout(stream_idle_timeout, connect=connect_timeout)
         self._api_headers = {**(default_headers or {}), **_auth_headers(url, api_key)}
         # A query in the base URL (Azure's ``?api-version=``) goes with every API call.
         self._api_params = url.params
@@ -235,8 +235,9 @@ class ApiConnection:
 
     @asynccontextmanager
     async def stream_events(self, path: str, body: Any) -> AsyncIterator[AsyncIterator[str]]:
-        """Open an SSE stream and yield an iterator over each event's ``data``. Waiting for the
-        headers is bounded by the read timeout, each later event by the stream idle timeout."""
+        """Open an SSE stream and yield an iterator over each event's ``data``. Every read, the
+        one of the headers included, is bounded by the stream idle timeout: the connection's
+        own read timer, re-armed as bytes arrive, rather than a timer of ours per event."""
         what = f"POST {path}"
         with _converting_errors(what, self._on_error):
             async with aconnect_sse(
@@ -246,6 +247,7 @@ class ApiConnection:
                 json=body,
                 params=self._api_params,
                 headers=dict(self._api_headers),  # aconnect_sse adds to the dict it is given
+                timeout=self._stream_timeout,
             ) as source:
                 if source.response.is_error:
                     await source.response.aread()
@@ -264,11 +266,10 @@ class ApiConnection:
         while True:
             with _converting_errors(what, self._on_error):
                 try:
-                    async with asyncio.timeout(self._idle_timeout):
-                        event = await anext(events)
+                    event = await anext(events)
                 except StopAsyncIteration:
                     return
-                except TimeoutError as exc:
+                except httpx.TimeoutException as exc:
                     idle = ModelTimeout(
                         f"model stream idle for over {self._idle_timeout:g}s on {what}"
                     )
