@@ -43,5 +43,7 @@ async def test_an_answer_to_a_new_mention_makes_only_the_statements_it_needs(
     assert count(r"SELECT messages\.") == 1  # its history; no read back, no answer, no rounds
     assert count(r"SELECT message_files\.") == 0  # no turn has files
     assert count(r"UPDATE inbox SET reply_ts") == 1  # the marker before opening, only
-    assert count(r"UPDATE inbox SET status") == 1  # done, with the answer and its usage
+    # Done, with the answer and its usage. (A delivery that arrived while the loop lagged is
+    # claimed by the sweep instead, one more UPDATE of its status, without a reference.)
+    assert count(r"UPDATE inbox SET status=.* reference_id=") == 1
     assert count(r"INSERT INTO usage") == 1
