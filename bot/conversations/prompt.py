@@ -20,6 +20,7 @@ from bot.conversations.vision import IMAGE_TYPES, ImageInputs, with_attachment_n
 from bot.conversations.windows import ModelLimits, ModelWindows
 from bot.conversations.work_steps import READING_FILES
 from bot.documents import DocumentReader
+from bot.inbox import InTransaction
 from bot.openai_api.chat import ChatMessage
 from bot.slack_output.safe_text import escape_mrkdwn
 from bot.store.conversations_repo import ConversationRepository, MessageRepository
@@ -81,12 +82,18 @@ class PromptBuilder:
         self._windows = windows
 
     async def build(
-        self, message: IncomingMessage, event_id: str, holds: AsyncExitStack, progress: Progress
+        self,
+        message: IncomingMessage,
+        event_id: str,
+        holds: AsyncExitStack,
+        progress: Progress,
+        answering: InTransaction | None = None,
     ) -> Prompt | None:
         """Store the user turn (once per Slack message) and build the prompt; None when the
         message is not this delivery's to answer (another delivery owns it, or it is answered).
         What the prompt holds of the process's budgets stays held until ``holds`` closes.
-        Reading the thread and the attachments show on ``progress`` as steps of work."""
+        Reading the thread and the attachments show on ``progress`` as steps of work.
+        ``answering`` is written in the same transaction once the message is to be answered."""
         await self._catch_up.run(message, self._policy.model, progress)
         async with self._sessions.begin() as session:
             found = await ConversationRepository(session).get_with_channel(
@@ -111,6 +118,8 @@ class PromptBuilder:
                 return None
             if not stored.fresh and await messages.answer_to(stored.message) is not None:
                 return None
+            if answering is not None:
+                await answering(session)
             earlier = await messages.history_before(stored.message)
             history = earlier.turns
             filed = [m for m in history if m.id in earlier.with_files]

@@ -95,7 +95,9 @@ class ConversationService:
                 if await self._policy.refused_access(message):
                     return
                 reply = self._open_reply(message, work)
-                prompt = await self._prompts.build(message, work.event_id, attachments, reply)
+                prompt = await self._prompts.build(
+                    message, work.event_id, attachments, reply, work.opening_marker()
+                )
                 if prompt is None or prompt.is_empty:
                     await reply.end()
                 if prompt is None:

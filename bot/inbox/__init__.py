@@ -10,6 +10,7 @@ from bot.inbox.work import (
     Completion,
     Delivery,
     Handler,
+    InTransaction,
     LeaseLost,
     Work,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "Completion",
     "Delivery",
     "Handler",
+    "InTransaction",
     "Inbox",
     "LeaseLost",
     "Work",

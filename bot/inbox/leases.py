@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -44,11 +45,22 @@ class Leases:
     def until(self) -> datetime:
         return datetime.now(UTC) + self.duration
 
+    def held_until(self) -> float:
+        """The lease's end as ``time.monotonic()``, for one being claimed or renewed now."""
+        return time.monotonic() + self.duration.total_seconds()
+
+    def surely_held(self, work: Work) -> bool:
+        """Whether ``work``'s lease is certain to be this process's still: it runs longer than
+        one renewal interval yet, which covers the clocks of other replicas running ahead
+        and the call about to be made."""
+        return time.monotonic() < work.held_until - self.duration.total_seconds() / 3
+
     async def keep(self, work: Work, worker: asyncio.Task[None]) -> None:
         """Renew the lease while ``worker`` runs; if the row is no longer ours, stop it."""
         interval = self.duration.total_seconds() / 3
         while True:
             await asyncio.sleep(interval)
+            held_until = self.held_until()
             try:
                 async with self._sessions.begin() as session:
                     renewed = await InboxRepository(session).renew(
@@ -60,18 +72,25 @@ class Leases:
             except Exception as exc:
                 log.warning("could not renew a lease: %s", describe_error(exc))
                 continue
-            if not renewed:
-                if work.completed:  # done already: nothing was lost, let the handler finish
-                    return
-                work.lease_lost = True
-                worker.cancel()
+            if renewed:
+                work.held_until = held_until
+                continue
+            if work.completed:  # done already: nothing was lost, let the handler finish
                 return
+            work.lease_lost = True
+            worker.cancel()
+            return
 
-    async def record_reply(self, work: Work, reply_ts: str) -> bool:
-        async with self._sessions.begin() as session:
-            return await InboxRepository(session).set_reply_ts(
-                work.item_id, owner=self.owner, attempt=work.attempt, reply_ts=reply_ts
-            )
+    async def record_reply(
+        self, work: Work, reply_ts: str, session: AsyncSession | None = None
+    ) -> bool:
+        """In ``session``'s transaction when given, else in one of its own."""
+        if session is None:
+            async with self._sessions.begin() as own:
+                return await self.record_reply(work, reply_ts, own)
+        return await InboxRepository(session).set_reply_ts(
+            work.item_id, owner=self.owner, attempt=work.attempt, reply_ts=reply_ts
+        )
 
     async def finish(
         self,
@@ -114,6 +133,7 @@ class Leases:
 
     async def claim_due(self, limit: int) -> list[Work]:
         """Claim up to ``limit`` due rows (oldest first) as work under this lease."""
+        held_until = self.held_until()
         async with self._sessions.begin() as session:
             items = await InboxRepository(session).claim_due(
                 owner=self.owner,
@@ -134,6 +154,7 @@ class Leases:
                     self,
                     team_id=item.team_id,
                     enterprise_id=item.enterprise_id,
+                    held_until=held_until,
                 )
                 for item in items
             ]

@@ -37,6 +37,9 @@ class LeaseLost(Exception):
 Completion = Callable[[AsyncSession], Awaitable[None]]
 """Written in the transaction that marks the row done, and only if the row is still ours."""
 
+InTransaction = Callable[[AsyncSession], Awaitable[None]]
+"""Something the queue writes in a transaction of the caller's (see ``Work.opening_marker``)."""
+
 
 @dataclass
 class Work:
@@ -56,6 +59,9 @@ class Work:
     team_id: str = ""
     """The workspace the delivery came from (its Grid org in ``enterprise_id``)."""
     enterprise_id: str | None = None
+    held_until: float = 0.0
+    """``time.monotonic()`` by which the lease, as last claimed or renewed, runs out (counted
+    from before the write, so never later than the row says)."""
 
     @property
     def is_last_attempt(self) -> bool:
@@ -68,8 +74,27 @@ class Work:
 
     async def set_reply_ts(self, reply_ts: Sequence[str]) -> None:
         """Remember the messages written so far (``UNKNOWN_TS`` for one being opened), so a
-        takeover can close them instead of leaving a half answer; raises ``LeaseLost``."""
-        if not await self._queue.record_reply(self, " ".join(reply_ts)):
+        takeover can close them instead of leaving a half answer; raises ``LeaseLost``.
+
+        What is recorded already is not written again while the lease is surely held: no other
+        process can have taken the row before it runs out, so the write would only check
+        that."""
+        if tuple(reply_ts) == self.reply_ts and self._queue.surely_held(self):
+            return
+        await self._record(reply_ts, None)
+
+    def opening_marker(self) -> InTransaction:
+        """Records, in the caller's transaction, that the answer's first message is about to be
+        opened, so its ``set_reply_ts`` before that opening writes nothing (one transaction
+        less per answer); raises ``LeaseLost``."""
+
+        async def mark(session: AsyncSession) -> None:
+            await self._record([UNKNOWN_TS], session)
+
+        return mark
+
+    async def _record(self, reply_ts: Sequence[str], session: AsyncSession | None) -> None:
+        if not await self._queue.record_reply(self, " ".join(reply_ts), session):
             self.lease_lost = True
             raise LeaseLost(self.event_id)
         self.reply_ts = tuple(reply_ts)
@@ -86,7 +111,11 @@ class Work:
 class WorkQueue(Protocol):
     """What a work item asks of the queue that claimed it."""
 
-    async def record_reply(self, work: Work, reply_ts: str) -> bool: ...
+    async def record_reply(
+        self, work: Work, reply_ts: str, session: AsyncSession | None = None
+    ) -> bool: ...
+
+    def surely_held(self, work: Work) -> bool: ...
 
     async def finish(
         self,

@@ -164,7 +164,8 @@ class InboxItem(_Timestamps, Base):
     lease_owner: Mapped[str | None] = mapped_column(String(64))
     lease_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Space-separated ts of the messages this delivery's answer wrote so far (a takeover closes
-    # them all); "?" while a message is being opened and its ts is not known yet.
+    # them all); "?" while a message is being opened and its ts is not known yet (for the
+    # first message, from the transaction that stores the user turn on).
     reply_ts: Mapped[str | None] = mapped_column(Text)
     reference_id: Mapped[str | None] = mapped_column(String(32))
     # The error's type and a short reason, never message text.

@@ -1,6 +1,7 @@
 """What one answer to a new mention asks of the database (issue 12): the conversation and its
-channel settings in one read, the user turn back from its insert, one history read, one
-"opening" marker, and nothing an earlier attempt or attached files would need."""
+channel settings in one read, the user turn back from its insert, one history read, the
+"opening" marker in that same transaction, and nothing an earlier attempt or attached files
+would need."""
 
 from __future__ import annotations
 
@@ -43,6 +44,10 @@ async def test_an_answer_to_a_new_mention_makes_only_the_statements_it_needs(
     assert count(r"SELECT messages\.") == 1  # its history; no read back, no answer, no rounds
     assert count(r"SELECT message_files\.") == 0  # no turn has files
     assert count(r"UPDATE inbox SET reply_ts") == 1  # the marker before opening, only
+    turn = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO messages"))
+    marker = next(i for i, s in enumerate(seen) if s.startswith("UPDATE inbox SET reply_ts"))
+    assert turn < marker  # written with the user turn, not in a transaction of its own:
+    assert not [s for s in seen[turn:marker] if s.startswith("BEGIN")]
     # Done, with the answer and its usage. (A delivery that arrived while the loop lagged is
     # claimed by the sweep instead, one more UPDATE of its status, without a reference.)
     assert count(r"UPDATE inbox SET status=.* reference_id=") == 1

@@ -73,13 +73,15 @@ async def _failing_every_attempt(
     fake_slack: FakeSlack,
     fake_openai: FakeOpenAI,
     matches: Matcher,
+    model_requests: int = MAX_ATTEMPTS,
 ) -> tuple[list[FakeMessage], list[str], InboxItem]:
-    """Mention the bot while ``matches`` statements fail on every attempt; check that each
-    attempt asked the model, that the row failed for good and that one notice in the thread
-    carries its reference id. The thread, the statements that failed and the row."""
+    """Mention the bot while ``matches`` statements fail on every attempt; check that the
+    model was asked ``model_requests`` times (each attempt, by default), that the row failed
+    for good and that one notice in the thread carries its reference id. The thread, the
+    statements that failed and the row."""
     fake_openai.script_chat(*[Reply(ANSWER)] * MAX_ATTEMPTS)
     ts, failed = await _answer_with_faults(bot, fake_slack, matches, None, _told)
-    assert len(fake_openai.chat_requests()) == MAX_ATTEMPTS
+    assert len(fake_openai.chat_requests()) == model_requests
     thread = fake_slack.thread("C0001", ts)
     notices = [found for m in thread if (found := _REFERENCE.search(m.visible_text()))]
     [row] = await inbox_rows(database_url)
@@ -88,16 +90,22 @@ async def _failing_every_attempt(
     return thread, failed, row
 
 
+def _answered_at_once(thread: list[FakeMessage]) -> bool:
+    return [m.visible_text() for m in thread] == [ANSWER] and not thread[0].streaming
+
+
 @pytest.mark.parametrize(
-    ("what", "matches"),
+    ("what", "matches", "healed"),
     [
-        ("recording that a message is being opened", recording_an_opening),
-        ("storing the answer", storing_assistant_turn),
+        # Recorded with the user turn, before the model is asked: nothing showed yet.
+        ("recording that the answer is about to open", recording_an_opening, _answered_at_once),
+        ("storing the answer", storing_assistant_turn, _healed),
     ],
 )
 async def test_a_database_error_mid_answer_is_retried_into_one_complete_answer(
     what: str,
     matches: Matcher,
+    healed: Callable[[list[FakeMessage]], bool],
     database_url: str,
     make_settings: SettingsFactory,
     fake_slack: FakeSlack,
@@ -105,7 +113,7 @@ async def test_a_database_error_mid_answer_is_retried_into_one_complete_answer(
 ) -> None:
     fake_openai.script_chat(Reply(ANSWER), Reply(ANSWER))
     bot = await _bot(make_settings, database_url)
-    ts, failed = await _answer_with_faults(bot, fake_slack, matches, 1, _healed)
+    ts, failed = await _answer_with_faults(bot, fake_slack, matches, 1, healed)
     assert len(failed) == 1, what
     assert _open_streams(fake_slack.thread("C0001", ts)) == []
     assert len(fake_slack.calls_to("chat.postMessage")) == 0  # no notice: it was healed
@@ -168,10 +176,11 @@ async def test_the_last_attempt_tells_the_user_even_when_closing_its_answer_fail
     fake_slack: FakeSlack,
     fake_openai: FakeOpenAI,
 ) -> None:
-    # Every write of an answer's messages fails, so closing the broken answer (which opens the
-    # message it would mark) fails the same way, with an error that is not the bot's own.
+    # Every write of an answer's messages fails, the marker written with the user turn first:
+    # no attempt gets to the model, and closing the broken answer (which would open the message
+    # it marks) fails the same way, with an error that is not the bot's own.
     bot = await _bot(make_settings, database_url)
     thread, _, _ = await _failing_every_attempt(
-        bot, database_url, fake_slack, fake_openai, recording_reply_ts
+        bot, database_url, fake_slack, fake_openai, recording_reply_ts, model_requests=0
     )
     assert len(thread) == 1  # no message was ever opened: the notice alone
