@@ -58,15 +58,21 @@ async def insert_many_ignoring_conflict(
     returning: Sequence[str] = (),
 ) -> list[tuple[Any, ...]]:
     """Insert rows in one statement, skipping those a unique constraint says exist; the
-    ``returning`` columns of the rows inserted (in no particular order)."""
+    ``returning`` columns of the rows inserted (in no particular order).
+
+    The rows go as parameters of one cached statement, which SQLAlchemy sends as a single
+    multi-row INSERT ("insertmanyvalues"): a statement built with the rows in its VALUES would
+    be compiled again for every call."""
     if not rows:
         return []
-    statement = _insert(session, model).values(list(rows)).on_conflict_do_nothing()
+    statement = _insert(session, model).on_conflict_do_nothing()
     if not returning:
-        await session.execute(statement)
+        await session.execute(statement, list(rows))
         return []
     table = model.__table__
-    result = await session.execute(statement.returning(*(table.c[name] for name in returning)))
+    result = await session.execute(
+        statement.returning(*(table.c[name] for name in returning)), list(rows)
+    )
     return [tuple(row) for row in result.all()]
 
 
