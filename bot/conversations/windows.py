@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.conversations.budget import assumed_window
 from bot.errors import ModelContextTooLong
+from bot.store.db import read_only_session
 from bot.store.model_windows_repo import ModelWindowRepository
 from bot.store.models import ModelWindow
 
@@ -111,7 +112,7 @@ class ModelWindows:
         known = self._known.get(model)
         if known is not None and known.until > self._clock():
             return known.limits
-        async with self._sessions() as session:
+        async with read_only_session(self._sessions) as session:
             row = await ModelWindowRepository(session).get(self._server, model)
         return self._remember(model, self._from_row(model, row))
 

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import BotError, describe_error
 from bot.store.confirmations_repo import APPROVED, DENIED, ConfirmationRepository
+from bot.store.db import read_only_session
 from bot.tools.base import ToolContext
 
 log = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ class Confirmations:
                 async with asyncio.timeout(min(self._poll, left)):
                     await self._woken[key].wait()
                 return
-            async with self._sessions() as session:
+            async with read_only_session(self._sessions) as session:
                 found = await ConfirmationRepository(session).requester(key)
             if found is None or found[1] is not None:
                 return

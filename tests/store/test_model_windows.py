@@ -3,6 +3,7 @@ database, only the server's own figures are kept, and a changed setting outranks
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,6 +18,7 @@ from bot.conversations.windows import (
     server_identity,
 )
 from bot.errors import ModelContextTooLong
+from bot.store.db import create_engine, create_session_factory
 from bot.store.model_windows_repo import ModelWindowRepository
 from bot.store.models import ModelWindow
 
@@ -142,3 +144,19 @@ async def test_max_tokens_is_remembered_for_the_model(
 )
 def test_the_server_is_named_without_credentials_or_query(base_url: str, identity: str) -> None:
     assert server_identity(base_url) == identity
+
+
+async def test_reading_the_limits_never_waits_for_a_writer(database_url: str) -> None:
+    """A read of the learned limits begins as a reader: on SQLite it does not queue for the
+    write lock that an answer's transaction holds (under WAL readers never need it)."""
+    engine = create_engine(database_url)
+    try:
+        sessions = create_session_factory(engine)
+        windows = ModelWindows(sessions, server=SERVER, configured={})
+        async with sessions.begin() as writing:
+            await ModelWindowRepository(writing).record(SERVER, MODEL, token_ratio=1.4)
+            async with asyncio.timeout(5):  # a writer would wait for the lock (30 s)
+                limits = await windows.limits(MODEL)
+        assert limits.token_ratio == 1.0  # what was committed when it read: nothing yet
+    finally:
+        await engine.dispose()
