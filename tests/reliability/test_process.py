@@ -9,23 +9,20 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.inbox import UNKNOWN_TS
 from bot.slack_output.retire import RETIRED_MARK
 from bot.store.models import InboxItem
 from tests.fakes.openai import FakeOpenAI, Reply, Stall
 from tests.fakes.slack import FakeSlack
-from tests.reliability.bot_process import BotProcess, bot_env, until
+from tests.reliability.bot_process import BotProcess, bot_env
 from tests.reliability.conftest import stored_counts
 
 
-async def _reply_ts_recorded(database_url: str) -> None:
+async def _reply_ts(database_url: str) -> str | None:
     engine = create_async_engine(database_url)
-
-    async def recorded() -> bool:
-        async with engine.connect() as connection:
-            return await connection.scalar(select(InboxItem.reply_ts)) is not None
-
     try:
-        await until(recorded, 10)
+        async with engine.connect() as connection:
+            return await connection.scalar(select(InboxItem.reply_ts))
     finally:
         await engine.dispose()
 
@@ -37,7 +34,8 @@ async def test_killed_mid_stream_and_restarted_the_thread_ends_with_one_complete
     env = bot_env(fake_slack, fake_openai, database_url)
     first = await BotProcess.start(env, tmp_path)
     ts = await first.mention("explain everything")
-    await _reply_ts_recorded(database_url)
+    await fake_slack.wait_for_calls("chat.startStream", 1, timeout=10)  # the answer shows
+    assert await _reply_ts(database_url) == UNKNOWN_TS  # its ts is for a takeover to find
     await first.signal(signal.SIGKILL)
 
     second = await BotProcess.start(env, tmp_path)
