@@ -137,7 +137,8 @@ CORE: tuple[Variable, ...] = (
         "OPENAI_STREAM_IDLE_TIMEOUT",
         positive_float,
         "30",
-        "Seconds a streamed answer may stay silent before it is abandoned.",
+        "Seconds a streamed answer may stay silent (no byte, the response's headers included) "
+        "before it is abandoned.",
     ),
     Variable(
         "OPENAI_MAX_RETRY_SECONDS",

@@ -154,13 +154,21 @@ def _converted(exc: httpx.HTTPError | aiohttp.ClientError, what: str) -> ModelEr
     cause = exc if isinstance(exc, aiohttp.ClientError) else exc.__cause__
     if isinstance(cause, aiohttp.ClientError):
         timed_out = isinstance(cause, TimeoutError)
-        unreachable = isinstance(cause, aiohttp.ClientConnectionError | aiohttp.ClientPayloadError)
+        # ClientResponseError: a response aiohttp could not parse (a garbled status line or
+        # header, a proxy's refusal), what httpx calls a protocol or proxy error.
+        unreachable = isinstance(
+            cause,
+            aiohttp.ClientConnectionError
+            | aiohttp.ClientPayloadError
+            | aiohttp.ClientResponseError,
+        )
+        name = type(cause).__name__
     else:
         timed_out = isinstance(exc, httpx.TimeoutException)
         unreachable = isinstance(
             exc, httpx.NetworkError | httpx.RemoteProtocolError | httpx.ProxyError
         )
-    name = type(cause or exc).__name__
+        name = type(exc).__name__
     if timed_out:
         return ModelTimeout(f"model server timed out ({name}) on {what}")
     if unreachable:
@@ -269,7 +277,7 @@ class ApiConnection:
                     event = await anext(events)
                 except StopAsyncIteration:
                     return
-                except httpx.TimeoutException as exc:
+                except httpx.ReadTimeout as exc:
                     idle = ModelTimeout(
                         f"model stream idle for over {self._idle_timeout:g}s on {what}"
                     )

@@ -19,9 +19,10 @@ from .retry import RetryPolicy, RetryWait, with_retries
 class OpenAIClient:
     """Typed calls over one long-lived connection pool.
 
-    ``read_timeout`` bounds waiting for a response to begin; once a stream has begun, each gap
-    between its events is bounded by ``stream_idle_timeout``. A query string in ``base_url``
-    (Azure's ``?api-version=``) is sent with every call."""
+    ``read_timeout`` bounds each wait for bytes of a response that is not streamed; a streamed
+    one may go ``stream_idle_timeout`` without a byte, its headers included (an SSE comment
+    counts). A query string in ``base_url`` (Azure's ``?api-version=``) is sent with every
+    call."""
 
     def __init__(
         self,

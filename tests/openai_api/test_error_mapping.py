@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 
@@ -105,3 +106,30 @@ async def test_connection_refused_is_unavailable() -> None:
         await client.aclose()
     assert "sk-secret" not in str(raised.value)
     assert "GET /models" in str(raised.value)
+
+
+async def test_a_garbled_response_is_unavailable_and_retried() -> None:
+    """A server that answers with bytes that are not HTTP: retried like a broken connection."""
+    answers = 0
+
+    async def garble(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal answers
+        await reader.readuntil(b"\r\n\r\n")
+        answers += 1
+        writer.write(b"HTTP/1.1 two hundred OK\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(garble, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    retry = RetryPolicy(max_attempts=2, base_delay=0.01, max_delay=0.01)
+    client = OpenAIClient(f"http://127.0.0.1:{port}/v1", "sk-secret", retry=retry)
+    try:
+        with pytest.raises(ModelUnavailable) as raised:
+            await client.list_models()
+    finally:
+        await client.aclose()
+        server.close()
+        await server.wait_closed()
+    assert answers == 2
+    assert "sk-secret" not in str(raised.value)
