@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
@@ -45,35 +44,34 @@ class Leases:
     def until(self) -> datetime:
         return datetime.now(UTC) + self.duration
 
-    def held_until(self) -> float:
-        """The lease's end as ``time.monotonic()``, for one being claimed or renewed now."""
-        return time.monotonic() + self.duration.total_seconds()
-
     def surely_held(self, work: Work) -> bool:
-        """Whether ``work``'s lease is certain to be this process's still: it runs longer than
-        one renewal interval yet, which covers the clocks of other replicas running ahead
-        and the call about to be made."""
-        return time.monotonic() < work.held_until - self.duration.total_seconds() / 3
+        """Whether ``work``'s lease is certain to be this process's still: as this process last
+        wrote it, it runs longer than one renewal interval yet. Another replica takes a row
+        over once the row's expiry is past by its own clock, so this holds while the replicas'
+        clocks agree within that interval (20 s at the default lease) and the call about to
+        be made takes less."""
+        expires = work.lease_expires_at
+        return expires is not None and datetime.now(UTC) < expires - self.duration / 3
 
     async def keep(self, work: Work, worker: asyncio.Task[None]) -> None:
         """Renew the lease while ``worker`` runs; if the row is no longer ours, stop it."""
         interval = self.duration.total_seconds() / 3
         while True:
             await asyncio.sleep(interval)
-            held_until = self.held_until()
+            expires = self.until()
             try:
                 async with self._sessions.begin() as session:
                     renewed = await InboxRepository(session).renew(
                         work.item_id,
                         owner=self.owner,
                         attempt=work.attempt,
-                        lease_expires_at=self.until(),
+                        lease_expires_at=expires,
                     )
             except Exception as exc:
                 log.warning("could not renew a lease: %s", describe_error(exc))
                 continue
             if renewed:
-                work.held_until = held_until
+                work.lease_expires_at = expires
                 continue
             if work.completed:  # done already: nothing was lost, let the handler finish
                 return
@@ -133,13 +131,10 @@ class Leases:
 
     async def claim_due(self, limit: int) -> list[Work]:
         """Claim up to ``limit`` due rows (oldest first) as work under this lease."""
-        held_until = self.held_until()
+        expires = self.until()
         async with self._sessions.begin() as session:
             items = await InboxRepository(session).claim_due(
-                owner=self.owner,
-                now=datetime.now(UTC),
-                lease_expires_at=self.until(),
-                limit=limit,
+                owner=self.owner, now=datetime.now(UTC), lease_expires_at=expires, limit=limit
             )
             return [
                 Work(
@@ -154,7 +149,7 @@ class Leases:
                     self,
                     team_id=item.team_id,
                     enterprise_id=item.enterprise_id,
-                    held_until=held_until,
+                    lease_expires_at=expires,
                 )
                 for item in items
             ]

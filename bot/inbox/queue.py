@@ -100,7 +100,6 @@ class Inbox:
         claim = self._room() > 0
         self._reserve(int(claim))  # room for it until it is spawned (the commit may be shared)
         tick = self._tick
-        held_until = self._leases.held_until()
         arrival = Arrival(
             delivery,
             self.owner if claim else None,
@@ -131,7 +130,7 @@ class Inbox:
             self._leases,
             team_id=delivery.team_id,
             enterprise_id=delivery.enterprise_id,
-            held_until=held_until,
+            lease_expires_at=arrival.lease_expires_at,
         )
         if not self._accepting:  # stopping began while it was recorded: another process's now
             await self._release(work)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Protocol
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store.models import InboxStatus
@@ -34,11 +36,11 @@ class LeaseLost(Exception):
     """Another process took the work over; this one must stop without writing anything."""
 
 
-Completion = Callable[[AsyncSession], Awaitable[None]]
-"""Written in the transaction that marks the row done, and only if the row is still ours."""
-
 InTransaction = Callable[[AsyncSession], Awaitable[None]]
-"""Something the queue writes in a transaction of the caller's (see ``Work.opening_marker``)."""
+"""What is written in a transaction another writer began (the row's end, an answer's marker)."""
+
+Completion = InTransaction
+"""Written in the transaction that marks the row done, and only if the row is still ours."""
 
 
 @dataclass
@@ -59,9 +61,8 @@ class Work:
     team_id: str = ""
     """The workspace the delivery came from (its Grid org in ``enterprise_id``)."""
     enterprise_id: str | None = None
-    held_until: float = 0.0
-    """``time.monotonic()`` by which the lease, as last claimed or renewed, runs out (counted
-    from before the write, so never later than the row says)."""
+    lease_expires_at: datetime | None = None
+    """The lease's end as this process last wrote it (claimed or renewed)."""
 
     @property
     def is_last_attempt(self) -> bool:
@@ -84,19 +85,32 @@ class Work:
         await self._record(reply_ts, None)
 
     def opening_marker(self) -> InTransaction:
-        """Records, in the caller's transaction, that the answer's first message is about to be
-        opened, so its ``set_reply_ts`` before that opening writes nothing (one transaction
-        less per answer); raises ``LeaseLost``."""
+        """What records, in the caller's transaction, that the answer's first message is about
+        to be opened, so its ``set_reply_ts`` before that opening writes nothing (one
+        transaction less per answer). It raises ``LeaseLost``; the work knows the marker only
+        once that transaction commits."""
 
         async def mark(session: AsyncSession) -> None:
-            await self._record([UNKNOWN_TS], session)
+            await self._write([UNKNOWN_TS], session)
+            event.listen(
+                session.sync_session,
+                "after_commit",
+                lambda _session: self._recorded([UNKNOWN_TS]),
+                once=True,
+            )
 
         return mark
 
     async def _record(self, reply_ts: Sequence[str], session: AsyncSession | None) -> None:
+        await self._write(reply_ts, session)
+        self._recorded(reply_ts)
+
+    async def _write(self, reply_ts: Sequence[str], session: AsyncSession | None) -> None:
         if not await self._queue.record_reply(self, " ".join(reply_ts), session):
             self.lease_lost = True
             raise LeaseLost(self.event_id)
+
+    def _recorded(self, reply_ts: Sequence[str]) -> None:
         self.reply_ts = tuple(reply_ts)
 
     async def complete(self, completion: Completion) -> None:

@@ -53,9 +53,11 @@ class ReplyRetirer:
     ) -> None:
         """Retire the bot's messages in the thread between ``after_ts`` (the message being
         answered) and ``before_ts`` (the next person's message, if any) that are not
-        ``recorded`` (by the attempt, or stored as answers): an attempt died between Slack
-        opening a message and the bot recording its ts. Rare (a crash in that window), so one
-        bounded read of the thread is worth it. Best effort."""
+        ``recorded`` (by the attempt, or stored as answers): an attempt died after marking that
+        a message was about to open (from the moment it stored the user turn) and before the
+        bot recorded its ts. Rare (a crash in that window), so one bounded read of the thread
+        is worth it. A notice the dead attempt posted in that window (an attachment note, say)
+        is retired too, and the retry posts it again. Best effort."""
         try:
             me = await self._user_id()
             data = await call_slack(

@@ -60,9 +60,9 @@ async def insert_many_ignoring_conflict(
     """Insert rows in one statement, skipping those a unique constraint says exist; the
     ``returning`` columns of the rows inserted (in no particular order).
 
-    The rows go as parameters of one cached statement, which SQLAlchemy sends as a single
-    multi-row INSERT ("insertmanyvalues"): a statement built with the rows in its VALUES would
-    be compiled again for every call."""
+    The rows go as parameters of one cached statement (a statement built with the rows in its
+    VALUES would be compiled again for every call): with ``returning``, SQLAlchemy sends it as
+    a single multi-row INSERT ("insertmanyvalues"); without, as the driver's executemany."""
     if not rows:
         return []
     statement = _insert(session, model).on_conflict_do_nothing()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -46,7 +47,7 @@ async def test_the_opening_writes_nothing_after_the_marker_until_the_lease_may_b
         skipped = len(writes) == marked
         async with sessions.begin() as session:  # another process has taken the row over
             await session.execute(update(InboxItem).values(lease_owner="another-process"))
-        work.held_until = time.monotonic()  # and, as far as this process knows, it could have
+        work.lease_expires_at = datetime.now(UTC)  # and, as far as this process knows, it could
         try:
             await work.set_reply_ts([UNKNOWN_TS])
         except LeaseLost:
@@ -66,3 +67,31 @@ async def test_the_opening_writes_nothing_after_the_marker_until_the_lease_may_b
     assert len(writes) == 2  # the marker, and the check once the lease might be gone
     [row] = await inbox_rows(database_url)
     assert (row.reply_ts, row.lease_owner) == (UNKNOWN_TS, "another-process")
+
+
+async def test_a_marker_whose_transaction_rolled_back_is_written_at_the_opening(
+    engine: AsyncEngine, database_url: str
+) -> None:
+    sessions = create_session_factory(engine)
+    outcome: asyncio.Future[tuple[str, ...]] = asyncio.get_running_loop().create_future()
+
+    async def handler(work: Work) -> None:
+        try:
+            async with sessions.begin() as session:  # the prompt's transaction, which fails
+                await work.opening_marker()(session)
+                raise RuntimeError("a later statement of the prompt's transaction failed")
+        except RuntimeError:
+            pass
+        known = work.reply_ts
+        await work.set_reply_ts([UNKNOWN_TS])  # so the opening writes the marker itself
+        outcome.set_result(known)
+
+    inbox = Inbox(sessions, {"probe": handler}, lease_seconds=30, concurrency=10)
+    try:
+        assert await inbox.accept(Delivery("EvRolledBack", "T0001", "probe", "{}"))
+        async with asyncio.timeout(5):
+            assert await outcome == ()
+    finally:
+        await inbox.stop(time.monotonic() + 5)
+    [row] = await inbox_rows(database_url)
+    assert row.reply_ts == UNKNOWN_TS
