@@ -26,6 +26,13 @@ def recording_an_opening(statement: str, parameters: Any) -> bool:
     return recording_reply_ts(statement, parameters) and "?" in str(_values(parameters)[0]).split()
 
 
+def recording_a_later_opening(statement: str, parameters: Any) -> bool:
+    """As ``recording_an_opening``, for a message after the answer's first (whose ts it names)."""
+    if not recording_an_opening(statement, parameters):
+        return False
+    return len(str(_values(parameters)[0]).split()) > 1
+
+
 def storing_assistant_turn(statement: str, parameters: Any) -> bool:
     return statement.startswith("INSERT INTO messages") and "assistant" in _values(parameters)
 

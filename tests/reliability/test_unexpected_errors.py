@@ -18,8 +18,8 @@ from tests.conftest import RunningBot, SettingsFactory, start_bot
 from tests.db_statements import (
     Matcher,
     failing,
+    recording_a_later_opening,
     recording_an_opening,
-    recording_reply_ts,
     storing_assistant_turn,
 )
 from tests.fakes.openai import FakeOpenAI, Reply
@@ -73,15 +73,15 @@ async def _failing_every_attempt(
     fake_slack: FakeSlack,
     fake_openai: FakeOpenAI,
     matches: Matcher,
-    model_requests: int = MAX_ATTEMPTS,
+    answer: str = ANSWER,
 ) -> tuple[list[FakeMessage], list[str], InboxItem]:
-    """Mention the bot while ``matches`` statements fail on every attempt; check that the
-    model was asked ``model_requests`` times (each attempt, by default), that the row failed
-    for good and that one notice in the thread carries its reference id. The thread, the
+    """Mention the bot while ``matches`` statements fail on every attempt (the model
+    answering ``answer``); check that each attempt asked the model, that the row failed for
+    good and that one notice in the thread carries its reference id. The thread, the
     statements that failed and the row."""
-    fake_openai.script_chat(*[Reply(ANSWER)] * MAX_ATTEMPTS)
+    fake_openai.script_chat(*[Reply(answer)] * MAX_ATTEMPTS)
     ts, failed = await _answer_with_faults(bot, fake_slack, matches, None, _told)
-    assert len(fake_openai.chat_requests()) == model_requests
+    assert len(fake_openai.chat_requests()) == MAX_ATTEMPTS
     thread = fake_slack.thread("C0001", ts)
     notices = [found for m in thread if (found := _REFERENCE.search(m.visible_text()))]
     [row] = await inbox_rows(database_url)
@@ -176,11 +176,17 @@ async def test_the_last_attempt_tells_the_user_even_when_closing_its_answer_fail
     fake_slack: FakeSlack,
     fake_openai: FakeOpenAI,
 ) -> None:
-    # Every write of an answer's messages fails, the marker written with the user turn first:
-    # no attempt gets to the model, and closing the broken answer (which would open the message
-    # it marks) fails the same way, with an error that is not the bot's own.
+    # A long answer goes on in a second message, and recording that opening fails on every
+    # attempt; closing the broken answer opens a message for its mark, and fails the same way,
+    # with an error that is not the bot's own.
+    long = "\n\n".join(f"Paragraph {i}: " + "words " * 30 for i in range(80))
     bot = await _bot(make_settings, database_url)
-    thread, _, _ = await _failing_every_attempt(
-        bot, database_url, fake_slack, fake_openai, recording_reply_ts, model_requests=0
+    thread, failed, _ = await _failing_every_attempt(
+        bot, database_url, fake_slack, fake_openai, recording_a_later_opening, answer=long
     )
-    assert len(thread) == 1  # no message was ever opened: the notice alone
+    assert len(failed) == 2 * MAX_ATTEMPTS  # each attempt: the opening, then its closing
+    # Each attempt showed the answer's first message; the retries retired the earlier ones.
+    assert [m.visible_text() for m in thread[: MAX_ATTEMPTS - 1]] == [RETIRED_MARK] * (
+        MAX_ATTEMPTS - 1
+    )
+    assert _open_streams(thread) == []
