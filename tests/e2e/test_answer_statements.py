@@ -46,7 +46,9 @@ async def test_an_answer_to_a_new_mention_makes_only_the_statements_it_needs(
     assert count(r"UPDATE inbox SET reply_ts") == 1  # the marker before opening, only
     turn = next(i for i, s in enumerate(seen) if s.startswith("INSERT INTO messages"))
     marker = next(i for i, s in enumerate(seen) if s.startswith("UPDATE inbox SET reply_ts"))
-    assert turn < marker  # written with the user turn, not in a transaction of its own:
+    # Written with the user turn, not in a transaction of its own (this bot runs on SQLite,
+    # where every write transaction begins with a statement of its own).
+    assert turn < marker
     assert not [s for s in seen[turn:marker] if s.startswith("BEGIN")]
     # Done, with the answer and its usage. (A delivery that arrived while the loop lagged is
     # claimed by the sweep instead, one more UPDATE of its status, without a reference.)

@@ -176,6 +176,23 @@ async def test_cut_after_text_raises_interrupted_with_partial_text() -> None:
     assert len(fake.chat_requests()) == 1
 
 
+async def test_a_cut_in_the_instant_of_the_last_text_keeps_a_prefix_of_it() -> None:
+    """aiohttp drops what it had buffered when the connection fails at once: what the caller
+    saw is still the start of the text, told as interrupted (or, when nothing got through, a
+    cut before any text, retried)."""
+    sent = "The first half of an answer"
+    deltas: list[ChatDelta] = []
+    async with FakeOpenAI() as fake, connected_client(fake) as client:
+        fake.script_chat(Cut(sent, pause_s=0), Reply("Second time lucky."))
+        try:
+            await _collect(client, deltas)
+        except ModelStreamInterrupted as raised:
+            assert raised.partial_text and sent.startswith(raised.partial_text)
+            assert _text(deltas) == raised.partial_text
+        else:
+            assert _text(deltas) == "Second time lucky."
+
+
 async def test_cut_before_any_text_is_retried() -> None:
     async with FakeOpenAI() as fake, connected_client(fake) as client:
         fake.script_chat(Cut(""), Reply("Second time lucky."))
