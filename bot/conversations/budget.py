@@ -145,6 +145,20 @@ def fit_history(
     bounded = fit_whole_by_bound(counter, system, history, newest, budget, known)
     if bounded is not None:
         return bounded
+    return fit_counted(counter, model, system, history, newest, budget, known)
+
+
+def fit_counted(
+    counter: TokenCounter,
+    model: str,
+    system: ChatMessage,
+    history: Sequence[ChatMessage],
+    newest: ChatMessage,
+    budget: ContextBudget,
+    known: Sequence[int | None],
+) -> FittedPrompt:
+    """``fit_history`` once the bound of everything did not fit: counted exactly (``known``
+    holds a stored count or None for each history turn)."""
     fixed = REPLY_PRIMING_TOKENS + counter.count_message(model, system)
     newest_tokens = counter.count_message(model, newest)
     window_room = budget.prompt_limit - fixed - newest_tokens

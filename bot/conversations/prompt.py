@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.conversations.budget import ContextBudget, FittedPrompt, fit_history, fit_whole_by_bound
+from bot.conversations.budget import ContextBudget, FittedPrompt, fit_counted, fit_whole_by_bound
 from bot.conversations.catch_up import CatchUp, history_message
 from bot.conversations.channel_settings import overrides_of
 from bot.conversations.notices import BARE_MENTION_PROMPT
@@ -204,14 +204,14 @@ class PromptBuilder:
         if whole is not None:
             return whole
         await self._counter.load(prompt.model)
-        return fit_history(
+        return fit_counted(
             self._counter,
             prompt.model,
             prompt.system,
             prompt.history,
             prompt.newest,
             budget,
-            history_tokens=prompt.history_tokens,
+            prompt.history_tokens,
         )
 
     async def count_answer(self, model: str, text: str) -> int:
