@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from contextlib import AsyncExitStack
@@ -13,10 +14,11 @@ from slack_bolt.async_app import AsyncApp
 
 from bot.config import Settings
 from bot.listeners import oauth, register_listeners
-from bot.listeners.events.fast_intake import FastMessageIntake
+from bot.listeners.events.fast_intake import FastMessageIntake, app_bot_user
 from bot.reference import new_reference_id
 from bot.services import Services, open_services
 from bot.slack_requests import BytesSignatureVerifier, parse_delivery
+from bot.store.loop_thread import LoopRunner, LoopThread
 from bot.store.schema import SCHEMA_HEAD, database_revision
 from bot.usage.ledger import Clock, utc_now
 
@@ -45,7 +47,14 @@ def build_bolt_app(services: Services) -> AsyncApp:
 
 class BotServer:
     """The running bot: an HTTP server (events in HTTP mode; health and metrics always),
-    Socket Mode when an app token is configured, and the inbox's workers."""
+    Socket Mode when an app token is configured, and the inbox's workers.
+
+    The HTTP server is the front: it runs on an event loop of its own thread, so reading,
+    verifying and acknowledging a delivery never waits its turn behind answers on the bot's
+    loop. What needs the bot's clients (Bolt's dispatch, install pages, readiness) is handed
+    to the bot's loop; a message is recorded where intake runs (``Inbox.intake_loop``:
+    the front itself on PostgreSQL, the bot's loop on SQLite) and its work is started on the
+    bot's loop without the acknowledgement waiting for it."""
 
     def __init__(self, settings: Settings, clock: Clock = utc_now) -> None:
         self.settings = settings
@@ -56,6 +65,7 @@ class BotServer:
         self._verifier = (
             None if settings.socket_mode else BytesSignatureVerifier(settings.slack_signing_secret)
         )
+        self._front = LoopThread("http-front")
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._socket: AsyncSocketModeHandler | None = None
@@ -76,29 +86,31 @@ class BotServer:
         installs = self.services.installations
         if installs is not None:  # served on PORT in Socket Mode too: Slack's browser needs them
             flow = oauth.build_oauth_flow(self.settings, installs)
-            oauth.InstallPages(flow).add_routes(app)
+            oauth.InstallPages(flow, self._bot_loop.run).add_routes(app)
         return app
 
     async def start(self, host: str = "0.0.0.0", port: int | None = None) -> None:
+        self._bot_loop = LoopRunner(asyncio.get_running_loop())
+        self._front.start()
+        self._stack.push_async_callback(self._front.stop)  # last: intake's engine lives there
         self._services = await self._stack.enter_async_context(
-            open_services(self.settings, self._clock)
+            open_services(self.settings, self._clock, self._front)
         )
         self.bolt = build_bolt_app(self.services)
         installs = self.services.installations
-        self._fast = FastMessageIntake(
-            self.services.slack,
-            self.services.intake,
-            oauth.bot_user_of(installs.authorizer) if installs else None,
+        self._record = (self.services.inbox.intake_loop or self._bot_loop).run
+        bot_user_of = (
+            oauth.bot_user_of(installs.authorizer)
+            if installs
+            else app_bot_user(self.services.slack)
         )
+        self._fast = FastMessageIntake(self.services.intake, bot_user_of, self._bot_loop.run)
         await self.services.inbox.start()
         self.services.retention.start()
         self._runner = web.AppRunner(self.web_app(), access_log=None)
-        await self._runner.setup()
-        self._site = web.TCPSite(self._runner, host, self.settings.port if port is None else port)
-        await self._site.start()
-        server = self._site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else self.settings.port
+        await self._front.run(
+            lambda: self._serve(host, self.settings.port if port is None else port)
+        )
         if self.settings.socket_mode:
             # The SDK retries a refused app token quietly forever; ask once so a bad token fails
             # start-up with Slack's reason instead.
@@ -110,6 +122,16 @@ class BotServer:
             mode += f", OAuth installs at {oauth.INSTALL_PATH}"
         log.info("bot started (%s), listening on port %s", mode, self.port)
 
+    async def _serve(self, host: str, port: int) -> None:
+        """On the front's loop: the HTTP server starts listening."""
+        assert self._runner is not None
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, host, port)
+        await self._site.start()
+        server = self._site._server
+        sockets = getattr(server, "sockets", None) or []
+        self.port = sockets[0].getsockname()[1] if sockets else port
+
     async def stop(self) -> None:
         """Stop taking deliveries; in-flight answers and background work share one grace
         period; then everything is closed."""
@@ -117,12 +139,12 @@ class BotServer:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
         if self._site is not None:
-            await self._site.stop()
+            await self._front.run(self._site.stop)
         if self._services is not None:
             await self._services.inbox.stop(deadline)
             await self._services.tasks.drain(deadline)
-        if self._runner is not None:
-            await self._runner.cleanup()
+        if self._runner is not None and self._site is not None:
+            await self._front.run(self._runner.cleanup)
         await self._stack.aclose()
 
     async def _slack_events(self, request: web.Request) -> web.Response:
@@ -144,9 +166,10 @@ class BotServer:
             return web.json_response({"error": "malformed request body"}, status=400)
         try:
             if self._fast.handles(bolt_request.body):
-                await self._fast.accept(bolt_request.body)
+                await self._record(lambda: self._fast.accept(bolt_request.body))
                 return web.Response(status=200)
-            return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+            response = await self._bot_loop.run(lambda: self.bolt.async_dispatch(bolt_request))
+            return await to_aiohttp_response(response)
         except Exception:
             reference_id = new_reference_id()
             log.exception("request failed", extra={"reference_id": reference_id})
@@ -159,7 +182,7 @@ class BotServer:
 
     async def _readyz(self, _request: web.Request) -> web.Response:
         try:
-            revision = await database_revision(self.services.engine)
+            revision = await self._bot_loop.run(lambda: database_revision(self.services.engine))
         except Exception as exc:
             log.warning("database not reachable: %s", type(exc).__name__)
             return web.json_response({"status": "database unreachable"}, status=503)

@@ -3,7 +3,7 @@ stack (``async with open_services(settings) as services``), used by ``run`` and 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -32,7 +32,6 @@ from bot.home.content import HomeModels
 from bot.home.service import AppHome
 from bot.images.service import ImageService
 from bot.inbox import Handler, Inbox
-from bot.inbox.arrivals import Recorded
 from bot.installations import (
     Installations,
     Uninstalls,
@@ -71,7 +70,7 @@ from bot.store.db import (
     create_session_factory,
     is_sqlite,
 )
-from bot.store.loop_thread import LoopThread, Runner
+from bot.store.loop_thread import LoopRunner
 from bot.store.write_gate import INTAKE, WriteGate
 from bot.summaries import ThreadSummaries
 from bot.tools.confirm import Confirmations
@@ -113,33 +112,33 @@ class Services:
     """OAuth mode only (``SLACK_CLIENT_ID``/``SLACK_CLIENT_SECRET``)."""
 
 
-def _intake_transactions(
-    settings: Settings, stack: AsyncExitStack, gate: WriteGate | None
-) -> tuple[async_sessionmaker[AsyncSession], Runner[Sequence[Recorded]] | None]:
+def _intake_sessions(
+    settings: Settings, stack: AsyncExitStack, gate: WriteGate | None, front: LoopRunner | None
+) -> tuple[async_sessionmaker[AsyncSession], LoopRunner | None]:
     """Intake's sessions, on connections of its own so an acknowledgement never waits for one
-    that answering work holds; on SQLite they go first at the gate, on PostgreSQL their
-    transactions run on a loop of their own (``LoopThread``)."""
+    that answering work holds, and the loop intake runs on: on SQLite this one (intake goes
+    first at the gate), on PostgreSQL the HTTP front's when there is one (see ``LoopThread``)."""
     engine = create_intake_engine(settings.database_url)
-    if gate is not None:
+    if gate is not None or front is None:
         stack.push_async_callback(engine.dispose)
         return create_session_factory(engine, gate, INTAKE), None
-    loop = LoopThread("intake-db")
-    loop.start()
-    stack.push_async_callback(loop.stop)
-    stack.push_async_callback(loop.run, engine.dispose)  # its connections live on that loop
-    return create_session_factory(engine), loop.run
+    stack.push_async_callback(front.run, engine.dispose)  # its connections live on that loop
+    return create_session_factory(engine), front
 
 
 @asynccontextmanager
-async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIterator[Services]:
+async def open_services(
+    settings: Settings, clock: Clock = utc_now, front: LoopRunner | None = None
+) -> AsyncIterator[Services]:
     """Build every long-lived object; on exit close each one, whatever failed. ``clock`` is
-    what budgets, the usage ledger and retention take for now."""
+    what budgets, the usage ledger and retention take for now; ``front`` the HTTP front's
+    loop, where intake may run (``Inbox.intake_loop``)."""
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database_url)
         stack.push_async_callback(engine.dispose)
         gate = WriteGate() if is_sqlite(settings.database_url) else None
         sessions = create_session_factory(engine, gate)
-        intake_sessions, intake_run = _intake_transactions(settings, stack, gate)
+        intake_sessions, intake_loop = _intake_sessions(settings, stack, gate, front)
         metrics = Metrics()
         slack = build_slack_client(settings, metrics)
         assert slack.session is not None
@@ -284,7 +283,7 @@ async def open_services(settings: Settings, clock: Clock = utc_now) -> AsyncIter
             {MESSAGE_KIND: handle_message},
             admitters={MESSAGE_KIND: admit_messages},
             intake_sessions=intake_sessions,
-            intake_run=intake_run,
+            intake_loop=intake_loop,
             lease_seconds=settings.inbox_lease_seconds,
             concurrency=settings.worker_concurrency,
             metrics=metrics,

@@ -25,21 +25,22 @@ import asyncio
 import logging
 import os
 import socket
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.errors import describe_error, log_failure
-from bot.inbox.arrivals import Admit, Arrival, ArrivalWriter, Recorded
+from bot.inbox.arrivals import Admit, Arrival, ArrivalWriter
 from bot.inbox.leases import Leases, SweepLoop
 from bot.inbox.work import Delivery, Handler, LeaseLost, Work
 from bot.loop_lag import LoopLag
 from bot.metrics import Metrics
 from bot.reference import new_reference_id
 from bot.store.group_commit import GroupCommit
-from bot.store.loop_thread import Runner
+from bot.store.loop_thread import LoopRunner
 from bot.store.models import InboxStatus
 
 log = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ class Inbox:
         *,
         admitters: Mapping[str, Admit] | None = None,
         intake_sessions: async_sessionmaker[AsyncSession] | None = None,
-        intake_run: Runner[Sequence[Recorded]] | None = None,
+        intake_loop: LoopRunner | None = None,
         lease_seconds: float,
         concurrency: int,
         retry_delay_seconds: float = 1.0,
@@ -67,9 +68,15 @@ class Inbox:
     ) -> None:
         self._sessions = sessions
         self._intake = GroupCommit(
-            intake_sessions or sessions, ArrivalWriter(admitters or {}).write, run=intake_run
+            intake_sessions or sessions, ArrivalWriter(admitters or {}).write
         )
         self._lag = lag or LoopLag()
+        self._here: LoopRunner | None = None
+        self.intake_loop = intake_loop
+        """Where deliveries are recorded (``intake_sessions`` live there); None: the inbox's
+        own loop."""
+        self._counts = threading.Lock()
+        """Guards room and reservations: intake may run on another thread than the work."""
         self._reserved = 0
         """Deliveries given room that are not running yet (being recorded, being claimed)."""
         self._tick, self._started_in_tick = 0, 0
@@ -96,10 +103,18 @@ class Inbox:
         return len(self._running)
 
     async def accept(self, delivery: Delivery) -> bool:
-        """Record a delivery durably; False for a duplicate, or one its kind does not admit."""
-        claim = self._room() > 0
-        self._reserve(int(claim))  # room for it until it is spawned (the commit may be shared)
-        tick = self._tick
+        """Record a delivery durably; False for a duplicate, or one its kind does not admit.
+
+        Callable from another event loop than the inbox's (the HTTP front's, see ``bot.app``):
+        the recording runs on the caller's loop, and what starts the work is handed to the
+        inbox's loop, so the acknowledgement never waits for it."""
+        return await (self.intake_loop or self._home).run(lambda: self._accept(delivery))
+
+    async def _accept(self, delivery: Delivery) -> bool:
+        with self._counts:
+            claim = self._room() > 0
+            self._reserve(int(claim))  # room for it until it is spawned (the commit may be shared)
+            tick = self._tick
         arrival = Arrival(
             delivery,
             self.owner if claim else None,
@@ -107,7 +122,11 @@ class Inbox:
         )
         try:
             recorded = await self._intake.run(arrival)
-        finally:
+        except BaseException:
+            self._unreserve(int(claim), unused=0, tick=tick)
+            raise
+        new = recorded.admitted and recorded.item_id is not None
+        if not (claim and new):
             self._unreserve(int(claim), unused=0, tick=tick)
         if not recorded.admitted:
             return False
@@ -116,7 +135,7 @@ class Inbox:
             log.info("duplicate delivery dropped", extra={"event_id": delivery.event_id})
             return False
         if not claim:
-            self._sweeps.waiting()
+            self._home.call(self._sweeps.waiting)
             return True
         work = Work(
             recorded.item_id,
@@ -133,16 +152,30 @@ class Inbox:
             lease_expires_at=arrival.lease_expires_at,
         )
         if not self._accepting:  # stopping began while it was recorded: another process's now
-            await self._release(work)
+            self._unreserve(1, unused=0, tick=tick)
+            await self._home.run(lambda: self._release(work))
             return True
-        self._spawn(work)
+        self._home.call(lambda: self._start_recorded(work, tick))
         return True
+
+    @property
+    def _home(self) -> LoopRunner:
+        """The inbox's loop: the one it started on (or was first used on)."""
+        if self._here is None:
+            self._here = LoopRunner(asyncio.get_running_loop())
+        return self._here
+
+    def _start_recorded(self, work: Work, tick: int) -> None:
+        """On the inbox's loop: a delivery recorded claimed starts (its room was reserved)."""
+        self._unreserve(1, unused=0, tick=tick)
+        if self._accepting:  # else stopping began since: its lease runs out, recovery takes it
+            self._spawn(work)
 
     def _room(self) -> int:
         """How many deliveries may start now. None while the process is stopping or the event
         loop lags (a saturated loop would make every acknowledgement wait; deliveries then
         wait as pending); otherwise what ``concurrency`` leaves, and no more than what is left
-        of ``STARTS_PER_TICK`` in this tick."""
+        of ``STARTS_PER_TICK`` in this tick. Under ``_counts``."""
         if self._lag.ticks != self._tick:
             self._tick, self._started_in_tick = self._lag.ticks, 0
         if not self._accepting or self._lag.saturated:
@@ -151,15 +184,17 @@ class Inbox:
         return max(0, min(free, STARTS_PER_TICK - self._started_in_tick))
 
     def _reserve(self, count: int) -> None:
+        """Under ``_counts``, with the ``_room()`` that found the room."""
         self._reserved += count
         self._started_in_tick += count
 
     def _unreserve(self, count: int, *, unused: int, tick: int) -> None:
         """``count`` reservations end; ``unused`` of them started nothing, so their starts go
         back to the tick they were taken in (if it is still this one)."""
-        self._reserved -= count
-        if tick == self._tick:
-            self._started_in_tick -= unused
+        with self._counts:
+            self._reserved -= count
+            if tick == self._tick:
+                self._started_in_tick -= unused
 
     async def _release(self, work: Work) -> None:
         try:
@@ -245,12 +280,15 @@ class Inbox:
     async def sweep(self) -> int:
         """Claim what is due (pending, retrying, or orphaned by a dead process) while there is
         room, within the tick's starts, so a backlog starts no faster than the loop keeps up."""
-        room = self._room()
+        with self._counts:
+            room = self._room()
+            if room > 0:
+                self._reserve(room)  # intake meanwhile starts only what is left
+            tick = self._tick
         if room <= 0:
             self._sweeps.backlog = True
             return 0
-        self._reserve(room)  # intake meanwhile starts only what is left
-        tick, claimed = self._tick, []
+        claimed = []
         try:
             claimed = await self._leases.claim_due(room)
         finally:
@@ -264,6 +302,8 @@ class Inbox:
         return len(claimed)
 
     async def start(self) -> None:
+        """Start on the loop that runs the inbox's work."""
+        self._here = LoopRunner(asyncio.get_running_loop())
         self._lag.start()
         self._sweeps.start()
 

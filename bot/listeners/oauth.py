@@ -16,12 +16,14 @@ from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
+from slack_bolt.response import BoltResponse
 
 from bot.config import Settings
 from bot.installations import BOT_SCOPES, Installations, TeamAuthorizer, acts_for
 from bot.installations import authorization_url as slack_authorization_url
-from bot.listeners.events.fast_intake import BotUserOf
+from bot.listeners.events.fast_intake import BotUserOf, installation_of
 from bot.reference import new_reference_id
+from bot.store.loop_thread import Runner
 
 log = logging.getLogger(__name__)
 
@@ -74,16 +76,14 @@ async def _act_for_team(context: AsyncBoltContext, next: Callable[[], Awaitable[
 
 
 def bot_user_of(authorizer: TeamAuthorizer) -> BotUserOf:
-    """For the fast intake path: the bot user of the installation a delivery is for, found as
-    Bolt finds it (``authorizations[0]`` first: right for shared channels and org installs)."""
+    """For the fast intake path: the bot user of the installation a delivery is for."""
 
     async def find(body: Mapping[str, Any]) -> str | None:
-        authorizations = body.get("authorizations") or [{}]
-        first = authorizations[0] if isinstance(authorizations[0], Mapping) else {}
+        enterprise_id, team_id, org_wide = installation_of(body)
         access = await authorizer.access(
-            first.get("enterprise_id") or body.get("enterprise_id"),
-            first.get("team_id") or body.get("team_id"),
-            org_wide=bool(first.get("is_enterprise_install", body.get("is_enterprise_install"))),
+            enterprise_id,
+            team_id,
+            org_wide=org_wide,
             refresh=False,  # the acknowledgement never waits for Slack; the worker refreshes
         )
         if access is None:
@@ -124,10 +124,12 @@ def build_oauth_flow(settings: Settings, installations: Installations) -> AsyncO
 
 
 class InstallPages:
-    """The two pages of an install, as aiohttp handlers."""
+    """The two pages of an install, as aiohttp handlers: the request is read where the HTTP
+    server runs, the flow runs by ``run`` (on the bot's loop, where its clients live)."""
 
-    def __init__(self, flow: AsyncOAuthFlow) -> None:
+    def __init__(self, flow: AsyncOAuthFlow, run: Runner[BoltResponse]) -> None:
         self._flow = flow
+        self._run = run
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_get(INSTALL_PATH, self._install)
@@ -140,10 +142,11 @@ class InstallPages:
         return await self._page(request, self._flow.handle_callback)
 
     async def _page(
-        self, request: web.Request, handle: Callable[[Any], Awaitable[Any]]
+        self, request: web.Request, handle: Callable[[Any], Awaitable[BoltResponse]]
     ) -> web.Response:
         try:
-            return await to_aiohttp_response(await handle(await to_bolt_request(request)))
+            bolt_request = await to_bolt_request(request)
+            return await to_aiohttp_response(await self._run(lambda: handle(bolt_request)))
         except Exception:
             reference_id = new_reference_id()
             log.exception("install page failed", extra={"reference_id": reference_id})

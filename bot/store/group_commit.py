@@ -15,8 +15,6 @@ from typing import Generic, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.store.loop_thread import Runner
-
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -31,14 +29,11 @@ class GroupCommit(Generic[T, R]):
         write: WriteBatch[T, R],
         *,
         max_items: int = 500,
-        run: Runner[Sequence[R]] | None = None,
     ) -> None:
-        """``run``, when given, runs each batch's transaction (on an event loop of its own,
-        see ``LoopThread``); ``sessions`` must then be usable there."""
+        """Used from one event loop (the first caller's); ``sessions`` must be usable there."""
         self._sessions = sessions
         self._write_batch = write
         self._max_items = max_items
-        self._run = run
         self._queue: list[tuple[T, asyncio.Future[R]]] = []
         self._writer: asyncio.Task[None] | None = None
 
@@ -66,11 +61,8 @@ class GroupCommit(Generic[T, R]):
                     result.set_result(value)
 
     async def _write(self, items: Sequence[T]) -> Sequence[R]:
-        async def transaction() -> Sequence[R]:
-            async with self._sessions.begin() as session:
-                return await self._write_batch(session, items)
-
-        return await (transaction() if self._run is None else self._run(transaction))
+        async with self._sessions.begin() as session:
+            return await self._write_batch(session, items)
 
     async def _write_alone(self, item: T, result: asyncio.Future[R]) -> None:
         try:

@@ -1,12 +1,13 @@
-"""An event loop on a thread of its own, for the acknowledgement's transaction.
+"""Event loops on threads of their own, and handing work between loops.
 
-Under load the main loop is busy with answers, and every round trip of a transaction waits
-its turn there. Run on this thread's quiet loop, intake's transaction (two round trips to
-PostgreSQL, the thread asleep in between) costs the main loop one wait, for its result. Only
-whole transactions cross over; their connections (an engine of their own) never serve the
-main loop. Not for SQLite: there a transaction is a dozen hops to the driver's thread, each a
+Under load the main loop is busy with answers, and every step of a request waits its turn
+there. The HTTP front (``bot.app``) runs on a loop of its own, so reading, verifying and
+acknowledging a delivery waits for no answer: the thread sleeps in between, and only the
+GIL is shared. On PostgreSQL intake's transactions run there too (two round trips, the
+thread asleep in between); their connections (an engine of their own) never serve the main
+loop. Not for SQLite: there a transaction is a dozen hops to the driver's thread, each a
 fight for the GIL with the busy main loop (measured: 1,000 deliveries at once took acks from
-0.65 s to 2.3 s at p99).
+0.65 s to 2.3 s at p99), so SQLite's intake stays on the main loop, behind its write gate.
 """
 
 from __future__ import annotations
@@ -22,25 +23,45 @@ Runner = Callable[[Callable[[], Awaitable[R]]], Awaitable[R]]
 """Runs ``work()`` somewhere and returns its result to the caller's loop."""
 
 
-class LoopThread:
-    def __init__(self, name: str) -> None:
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name=name, daemon=True)
+class LoopRunner:
+    """Runs work on ``loop``, from any loop."""
 
-    def start(self) -> None:
-        self._thread.start()
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
 
     async def run(self, work: Callable[[], Awaitable[R]]) -> R:
-        """``work()`` on this thread's loop, its result (or exception) here; cancelling the
-        caller cancels it there."""
+        """``work()`` on this loop, its result (or exception) on the caller's; cancelling the
+        caller cancels it there. Called on this loop itself, it simply runs."""
+        if asyncio.get_running_loop() is self.loop:
+            return await work()
 
         async def call() -> R:
             return await work()
 
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call(), self._loop))
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(call(), self.loop))
+
+    def call(self, callback: Callable[[], object]) -> None:
+        """``callback()`` on this loop: at once when called there, soon from any other."""
+        try:
+            here = asyncio.get_running_loop() is self.loop
+        except RuntimeError:
+            here = False
+        if here:
+            callback()
+        else:
+            self.loop.call_soon_threadsafe(callback)
+
+
+class LoopThread(LoopRunner):
+    def __init__(self, name: str) -> None:
+        super().__init__(asyncio.new_event_loop())
+        self._thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
 
     async def stop(self) -> None:
         """Stop the loop once what runs there has ended, and wait for the thread."""
-        self._loop.call_soon_threadsafe(self._loop.stop)
+        self.loop.call_soon_threadsafe(self.loop.stop)
         await asyncio.to_thread(self._thread.join)
-        self._loop.close()
+        self.loop.close()
