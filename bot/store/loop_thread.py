@@ -1,13 +1,13 @@
 """Event loops on threads of their own, and handing work between loops.
 
 Under load the main loop is busy with answers, and every step of a request waits its turn
-there. The HTTP front (``bot.app``) runs on a loop of its own, so reading, verifying and
-acknowledging a delivery waits for no answer: the thread sleeps in between, and only the
-GIL is shared. On PostgreSQL intake's transactions run there too (two round trips, the
-thread asleep in between); their connections (an engine of their own) never serve the main
-loop. Not for SQLite: there a transaction is a dozen hops to the driver's thread, each a
-fight for the GIL with the busy main loop (measured: 1,000 deliveries at once took acks from
-0.65 s to 2.3 s at p99), so SQLite's intake stays on the main loop, behind its write gate.
+there. On PostgreSQL the HTTP front (``bot.app``) runs on a loop of its own, with intake's
+transactions (two round trips, the thread asleep in between; an engine of its own whose
+connections never serve the main loop), so reading, verifying, recording and acknowledging
+a delivery waits for no answer: only the GIL is shared. Not for SQLite: there a transaction
+is a dozen hops to the driver's thread, each a fight for the GIL with the busy main loop
+(measured: 1,000 deliveries at once took acks from 0.65 s to 2.3 s at p99), so SQLite's
+intake and HTTP server stay on the main loop, behind its write gate.
 """
 
 from __future__ import annotations
