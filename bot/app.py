@@ -150,7 +150,7 @@ class BotServer:
         if self._services is not None:
             await self._services.inbox.stop(deadline)
             await self._services.tasks.drain(deadline)
-        if self._runner is not None and self._site is not None:
+        if self._runner is not None:
             await self._http.run(self._runner.cleanup)
         await self._stack.aclose()
 

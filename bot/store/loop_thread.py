@@ -42,11 +42,7 @@ class LoopRunner:
 
     def call(self, callback: Callable[[], object]) -> None:
         """``callback()`` on this loop: at once when called there, soon from any other."""
-        try:
-            here = asyncio.get_running_loop() is self.loop
-        except RuntimeError:
-            here = False
-        if here:
+        if asyncio.get_running_loop() is self.loop:
             callback()
         else:
             self.loop.call_soon_threadsafe(callback)
