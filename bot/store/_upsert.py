@@ -4,10 +4,11 @@ different dialect constructs."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func
+from sqlalchemy import Executable, Table, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,28 +17,34 @@ from bot.store.models import Base, core_table
 _Row = TypeVar("_Row", bound=Base)
 
 
-def _insert(
-    session: AsyncSession, model: type[Base], *, orm: bool = False
-) -> postgresql.Insert | sqlite.Insert:
-    """A Core insert into the model's table (cheaper: no ORM bulk-insert machinery), or with
-    ``orm`` an ORM-enabled one, for a statement that returns the row as an object."""
-    target = model if orm else core_table(model)
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(target)
-    return sqlite.insert(target)
+def _insert(dialect: str, target: type[Base] | Table) -> postgresql.Insert | sqlite.Insert:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(target)
+
+
+@functools.cache
+def _ignoring_conflict(
+    dialect: str, model: type[Base], returning: tuple[str, ...] = (), *, orm: bool = False
+) -> Executable:
+    """``INSERT … ON CONFLICT DO NOTHING [RETURNING …]`` into the model's table, built once
+    per dialect: the values go as parameters, so a call builds no statement and its cache
+    key is the one SQLAlchemy already has (building one cost more than running it)."""
+    statement = _insert(dialect, model if orm else core_table(model)).on_conflict_do_nothing()
+    if orm:
+        return statement.returning(model)
+    table = model.__table__
+    return statement.returning(*(table.c[name] for name in returning)) if returning else statement
+
+
+def _dialect(session: AsyncSession) -> str:
+    return session.get_bind().dialect.name
 
 
 async def insert_ignoring_conflict(
     session: AsyncSession, model: type[Base], values: dict[str, Any]
 ) -> int | None:
     """Insert a row; return its id, or None when a unique constraint says it already exists."""
-    statement = (
-        _insert(session, model)
-        .values(**values)
-        .on_conflict_do_nothing()
-        .returning(model.__table__.c.id)
-    )
-    result = await session.execute(statement)
+    result = await session.execute(_ignoring_conflict(_dialect(session), model, ("id",)), values)
     row = result.first()
     return None if row is None else int(row[0])
 
@@ -47,8 +54,9 @@ async def insert_returning_row(
 ) -> _Row | None:
     """Insert a row and return it as an ORM object (what the database filled in included),
     or None when a unique constraint says it already exists: one statement, no read back."""
-    statement = _insert(session, model, orm=True).values(**values).on_conflict_do_nothing()
-    return await session.scalar(statement.returning(model))
+    statement = _ignoring_conflict(_dialect(session), model, orm=True)
+    row = await session.scalar(statement, [values])
+    return cast("_Row | None", row)
 
 
 async def insert_many_ignoring_conflict(
@@ -65,15 +73,9 @@ async def insert_many_ignoring_conflict(
     a single multi-row INSERT ("insertmanyvalues"); without, as the driver's executemany."""
     if not rows:
         return []
-    statement = _insert(session, model).on_conflict_do_nothing()
-    if not returning:
-        await session.execute(statement, list(rows))
-        return []
-    table = model.__table__
-    result = await session.execute(
-        statement.returning(*(table.c[name] for name in returning)), list(rows)
-    )
-    return [tuple(row) for row in result.all()]
+    statement = _ignoring_conflict(_dialect(session), model, tuple(returning))
+    result = await session.execute(statement, list(rows))
+    return [tuple(row) for row in result.all()] if returning else []
 
 
 async def upsert(
@@ -87,7 +89,7 @@ async def upsert(
     """Insert a row, or, when one with the same ``conflict_columns`` exists, overwrite its
     ``update_columns`` with the new values. ``updated_at`` is set too when the table has it:
     ``ON CONFLICT DO UPDATE`` never runs a column's ``onupdate``."""
-    statement = _insert(session, model).values(**values)
+    statement = _insert(_dialect(session), core_table(model)).values(**values)
     changes: dict[str, Any] = {name: statement.excluded[name] for name in update_columns}
     if "updated_at" in model.__table__.c:
         changes["updated_at"] = func.now()

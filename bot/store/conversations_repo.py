@@ -7,7 +7,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, and_, delete, exists, insert, or_, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import (
@@ -60,6 +71,39 @@ class TurnsAfter:
     answer_ts: frozenset[str]
 
 
+# The statements of every answer are built once and given their values as parameters:
+# building a statement (and its cache key) cost more CPU than running it.
+_WITH_CHANNEL = (
+    select(Conversation, ChannelSettings)
+    .outerjoin(
+        ChannelSettings,
+        and_(
+            ChannelSettings.team_id == Conversation.team_id,
+            ChannelSettings.channel_id == Conversation.channel_id,
+        ),
+    )
+    .where(
+        Conversation.team_id == bindparam("team_id"),
+        Conversation.channel_id == bindparam("channel_id"),
+        Conversation.thread_ts == bindparam("thread_ts"),
+    )
+)
+
+_HISTORY = (
+    select(Message, exists().where(MessageFile.message_id == Message.id))
+    .where(
+        Message.conversation_id == bindparam("conversation_id"),
+        Message.team_id == bindparam("team_id"),
+        Message.id < bindparam("before"),
+        or_(Message.text != "", Message.tool_calls.is_not(None)),
+    )
+    .order_by(Message.id)
+)
+
+_ADD_ASSISTANT = insert(core_table(Message)).returning(core_table(Message).c.id)
+"""An answer as a Core insert: nothing reads it back as an object."""
+
+
 class ConversationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -98,23 +142,8 @@ class ConversationRepository:
         self, team_id: str, channel_id: str, thread_ts: str
     ) -> tuple[Conversation, ChannelSettings | None] | None:
         """The conversation and its channel's ``/ai-settings`` row, in one query."""
-        row = (
-            await self._session.execute(
-                select(Conversation, ChannelSettings)
-                .outerjoin(
-                    ChannelSettings,
-                    and_(
-                        ChannelSettings.team_id == Conversation.team_id,
-                        ChannelSettings.channel_id == Conversation.channel_id,
-                    ),
-                )
-                .where(
-                    Conversation.team_id == team_id,
-                    Conversation.channel_id == channel_id,
-                    Conversation.thread_ts == thread_ts,
-                )
-            )
-        ).first()
+        params = {"team_id": team_id, "channel_id": channel_id, "thread_ts": thread_ts}
+        row = (await self._session.execute(_WITH_CHANNEL, params)).first()
         return None if row is None else (row[0], row[1])
 
     async def existing(self, threads: Sequence[ThreadId]) -> set[ThreadId]:
@@ -294,16 +323,9 @@ class MessageRepository:
     async def history_before(self, turn: Message) -> History:
         """Earlier turns of the conversation, oldest first (insertion order is turn order),
         and which of them have files kept (so their files are looked up only when there are)."""
-        has_files = exists().where(MessageFile.message_id == Message.id)
         result = await self._session.execute(
-            select(Message, has_files)
-            .where(
-                Message.conversation_id == turn.conversation_id,
-                Message.team_id == turn.team_id,
-                Message.id < turn.id,
-                or_(Message.text != "", Message.tool_calls.is_not(None)),
-            )
-            .order_by(Message.id)
+            _HISTORY,
+            {"conversation_id": turn.conversation_id, "team_id": turn.team_id, "before": turn.id},
         )
         rows = result.all()
         return History(
@@ -346,21 +368,19 @@ class MessageRepository:
         model: str,
         token_count: int | None,
     ) -> int:
-        """Store the answer to ``answering``; its id. A Core insert (nothing reads it back)."""
-        table = core_table(Message)
+        """Store the answer to ``answering``; its id."""
         result = await self._session.execute(
-            insert(table)
-            .values(
-                conversation_id=answering.conversation_id,
-                team_id=answering.team_id,
-                role="assistant",
-                text=text,
-                slack_ts=slack_ts,
-                reply_to_id=answering.id,
-                status=status,
-                model=model,
-                token_count=token_count,
-            )
-            .returning(table.c.id)
+            _ADD_ASSISTANT,
+            {
+                "conversation_id": answering.conversation_id,
+                "team_id": answering.team_id,
+                "role": "assistant",
+                "text": text,
+                "slack_ts": slack_ts,
+                "reply_to_id": answering.id,
+                "status": status,
+                "model": model,
+                "token_count": token_count,
+            },
         )
         return int(result.scalar_one())

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.store._upsert import insert_many_ignoring_conflict
@@ -32,6 +32,15 @@ class NewDelivery(Protocol):
     def message_ts(self) -> str | None: ...
     @property
     def enterprise_id(self) -> str | None: ...
+
+
+_INBOX = core_table(InboxItem)
+_UPDATE_OWNED = update(_INBOX).where(
+    _INBOX.c.id == bindparam("owned_id"),
+    _INBOX.c.lease_owner == bindparam("owner"),
+    _INBOX.c.attempts == bindparam("attempt"),
+    _INBOX.c.status == InboxStatus.PROCESSING,
+)
 
 
 class InboxRepository:
@@ -180,17 +189,13 @@ class InboxRepository:
     async def _update_owned(self, item_id: int, owner: str, attempt: int, **values: object) -> bool:
         """Update the row if this attempt still holds it. The attempt counts, not only the
         owner: a process whose own lease expired may have claimed the row again itself.
-        A Core statement: every answer makes two of these, and no ORM object needs them."""
-        inbox = core_table(InboxItem)
+        A Core statement built once, the values as its parameters: every answer makes two of
+        these, and no ORM object needs them."""
+        expressions = {k: v for k, v in values.items() if isinstance(v, ColumnElement)}
+        statement = _UPDATE_OWNED.values(**expressions) if expressions else _UPDATE_OWNED
+        params = {k: v for k, v in values.items() if k not in expressions}
         result = await self._session.execute(
-            update(inbox)
-            .where(
-                inbox.c.id == item_id,
-                inbox.c.lease_owner == owner,
-                inbox.c.attempts == attempt,
-                inbox.c.status == InboxStatus.PROCESSING,
-            )
-            .values(**values)
+            statement, {**params, "owned_id": item_id, "owner": owner, "attempt": attempt}
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -13,6 +13,8 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from bot.store.models import UsageRecord, core_table
 
+_ADD = insert(core_table(UsageRecord))
+
 GROUPINGS = ("user", "channel", "model", "day")
 
 
@@ -36,11 +38,9 @@ class UsageRepository:
         self._session = session
 
     async def add(self, *, created_at: datetime, **values: Any) -> None:
-        """Record one call (``values`` are ``UsageRecord`` columns), as a Core insert: it
-        goes with every answer, and nothing reads the row back."""
-        await self._session.execute(
-            insert(core_table(UsageRecord)).values(created_at=created_at, **values)
-        )
+        """Record one call (``values`` are ``UsageRecord`` columns), as a Core insert built
+        once: it goes with every answer, and nothing reads the row back."""
+        await self._session.execute(_ADD, {"created_at": created_at, **values})
 
     async def totals_by_model(
         self,
