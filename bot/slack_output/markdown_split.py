@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from typing import TypeAlias
@@ -84,8 +84,14 @@ def _releasable(pending: str) -> int:
     partial = pending[line_start:]
     if could_be_fence_line(partial):
         return line_start
-    starts = [line_start + m.start() for m in _GRAPHEME.finditer(partial)]
-    return max((s for s in starts if _may_start_line(pending, s)), default=line_start)
+    if partial.isascii():  # one character per cluster (no newline here, so no CR LF)
+        starts: Sequence[int] = range(len(partial))
+    else:
+        starts = [m.start() for m in _GRAPHEME.finditer(partial)]
+    for start in reversed(starts):  # the last cluster may be unfinished: release up to it
+        if _may_start_line(partial, start):
+            return line_start + start
+    return line_start
 
 
 def _may_start_line(text: str, cut: int) -> bool:
@@ -181,6 +187,7 @@ class StreamSplitter:
         self._opening = ""
         self._start_fence: Fence | None = None
         self._message = ""
+        self._units = 0  # slack_length(self._opening + self._message), kept as they grow
         self._line_fence: Fence | None = None
         self._line_start = 0
         self._pending = ""
@@ -199,7 +206,7 @@ class StreamSplitter:
         while self._pending:
             ready = len(self._pending) if final else _releasable(self._pending)
             text = self._message + self._pending[:ready]
-            used = slack_length(self._opening + text)
+            used = self._units + slack_length(self._pending[:ready])
             if not final:
                 used += slack_length(_closing(self._fence_at_end(text), text))
             if used > self._limit:
@@ -234,6 +241,7 @@ class StreamSplitter:
         self._line_fence, offset = _state_at_last_line(self._line_fence, tail)
         self._line_start += offset
         self._message += piece
+        self._units += slack_length(piece)
 
     def _cut(self, text: str) -> list[Segment]:
         budget = self._limit - slack_length(self._opening)
@@ -245,6 +253,7 @@ class StreamSplitter:
         segments.append(NextMessage(_closing(fence, text[:cut]), opening))
         self._opening, self._start_fence, self._line_fence = opening, fence, fence
         self._message, self._line_start = "", 0
+        self._units = slack_length(opening)
         return segments
 
 
