@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from bot.store.sqlite_driver import OneTripDBAPI
 from bot.store.write_gate import WORK, GatedSessions, WriteGate
 
 # Execution option marking a connection whose transaction only reads (see _sqlite_begin).
@@ -27,7 +28,8 @@ def is_sqlite(url: str) -> bool:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An engine tuned for the backend: SQLite gets WAL and a busy timeout so concurrent answers
-    never see "database is locked"; PostgreSQL gets a pool sized for many streaming answers.
+    never see "database is locked", and one trip to the driver's thread per statement
+    (``sqlite_driver``); PostgreSQL gets a pool sized for many streaming answers.
 
     Statement parameters are kept out of exception messages (``hide_parameters``): they hold
     what people wrote (inbox payloads, turns), and exceptions reach logs and stored errors."""
@@ -38,7 +40,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 80)
         kwargs.setdefault("pool_timeout", 120)
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
+        engine = create_async_engine(
+            url, module=OneTripDBAPI(), connect_args={"timeout": 30}, **kwargs
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
         return engine
