@@ -203,7 +203,6 @@ class StreamingReply:
         self._escaper = MarkdownEscaper()
         self._splitter = StreamSplitter()
         self._writer: MessageWriter | None = None
-        self._unescaped = ""  # the model's text not yet escaped and split
         self._pending = ""  # Markdown of the current message not yet sent to Slack
         self._last_send = 0.0
         self.text = ""
@@ -211,10 +210,8 @@ class StreamingReply:
         self._ended = False
 
     async def append(self, delta: str) -> None:
-        """Take the model's next text; it is escaped, split and sent once per interval, so a
-        token between two sends costs only its keeping."""
         self.text += delta
-        self._unescaped += delta
+        await self._apply(self._splitter.feed(self._escaper.feed(delta)))
         writer = self._writer
         if writer is None or self._replies.clock() - self._last_send >= self._replies.interval(
             writer
@@ -259,11 +256,10 @@ class StreamingReply:
             return None
         marked = f"\n\n_{notice}_"
         self.text += marked
-        self._unescaped += marked
+        await self._apply(self._splitter.feed(self._escaper.feed(marked)))
         return await self._end(feedback=False)
 
     async def _end(self, *, feedback: bool) -> str | None:
-        await self._escape()
         await self._apply([*self._splitter.feed(self._escaper.finish()), *self._splitter.finish()])
         self._settle_status()
         if self._writer is None and not self._pending:
@@ -303,14 +299,7 @@ class StreamingReply:
             self._writer = None
             self._pending = segment.start_with
 
-    async def _escape(self) -> None:
-        """Pass the text taken since the last send through the escaper and the splitter."""
-        if self._unescaped:
-            unescaped, self._unescaped = self._unescaped, ""
-            await self._apply(self._splitter.feed(self._escaper.feed(unescaped)))
-
     async def _send(self) -> None:
-        await self._escape()
         if not self._pending:
             return
         if self._writer is None:

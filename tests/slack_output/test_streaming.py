@@ -7,7 +7,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackDeliveryError
 from bot.slack_output.markdown_split import slack_length
-from bot.slack_output.safe_text import escape_markdown
 from bot.slack_output.streaming import SlackReplies, StreamingReply
 from tests.fakes.slack import FakeSlack
 from tests.slack_output.streaming_helpers import long_answer, markdown_of, open_fence, rejoin
@@ -67,20 +66,6 @@ async def test_a_2000_token_answer_costs_a_bounded_number_of_calls_natively(
     # Bound: 2 per message (start, stop) + one send per interval of the answer's duration.
     assert _writes(fake_slack) <= 2 * len(messages) + 20 / 0.5
     assert fake_slack.calls_to("chat.update") == []
-
-
-async def test_tokens_between_sends_go_out_together_escaped_as_the_whole_answer(
-    fake_slack: FakeSlack,
-) -> None:
-    text = "Hi <!channel> see [x](javascript:alert(1)) and <@U123>, " * 20
-    tokens = [text[i : i + 3] for i in range(0, len(text), 3)]  # cuts inside every mention
-    clock = Clock()
-    reply = _open(_replies(fake_slack, clock))
-    await _stream(reply, tokens, clock, step=0.01)  # fifty tokens per 0.5 s interval
-
-    [message] = fake_slack.thread("C0001", THREAD)
-    assert markdown_of(message) == escape_markdown(text)
-    assert len(fake_slack.calls_to("chat.appendStream")) <= len(tokens) * 0.01 / 0.5 + 1
 
 
 async def test_unknown_method_falls_back_to_updates_at_most_once_a_second_and_is_remembered(
