@@ -201,6 +201,14 @@ class StreamSplitter:
         """Flush everything still held back; call once when the answer is complete."""
         return self._drain(final=True)
 
+    def room(self) -> int:
+        """How much can be fed before a cut may come: text fed from now on gives only
+        ``AppendText`` while twice its units stay within ``room()`` (twice, as a fence it
+        opens adds its closing, never longer than the fence line, against the limit)."""
+        fence = self._line_fence
+        closing = 0 if fence is None else len(fence.closing(after_newline=False))
+        return self._limit - self._units - 2 * slack_length(self._pending) - closing - 2
+
     def _drain(self, final: bool) -> list[Segment]:
         segments: list[Segment] = []
         while self._pending:

@@ -118,6 +118,11 @@ class MarkdownEscaper:
         """Everything still held; call once when the text is complete."""
         return self._drain(final=True)
 
+    @property
+    def holding(self) -> int:
+        """Characters fed and not yet given out."""
+        return len(self._held)
+
     def _drain(self, *, final: bool) -> str:
         held = self._held
         ready = len(held) if final else _decided_until(held)

@@ -63,6 +63,10 @@ STREAM_ENDED = frozenset({"message_not_in_streaming_state", "msg_too_long"})
 # A Slack that streams text but not task cards (chunks or task_display_mode unknown to it).
 CHUNKS_REFUSED = frozenset({"invalid_chunks", "invalid_arguments"})
 
+# Escaped, a character of the model's text is at most two UTF-16 units (one and a zero-width
+# space, or one outside the BMP), and the splitter's room counts each unit twice.
+_UNITS_PER_CHARACTER = 4
+
 MessagesWritten = Callable[[tuple[str, ...], bool], Awaitable[None]]
 """Told the ts of every message of an answer so far, and whether one more is being opened
 (before its ts is known), so a takeover can find and close them all. Told before each opening
@@ -203,6 +207,8 @@ class StreamingReply:
         self._escaper = MarkdownEscaper()
         self._splitter = StreamSplitter()
         self._writer: MessageWriter | None = None
+        self._unescaped = ""  # the model's text not yet through the escaper and splitter
+        self._batch_room = self._splitter.room() // _UNITS_PER_CHARACTER
         self._pending = ""  # Markdown of the current message not yet sent to Slack
         self._last_send = 0.0
         self.text = ""
@@ -210,8 +216,13 @@ class StreamingReply:
         self._ended = False
 
     async def append(self, delta: str) -> None:
+        """Take the model's next text. It is escaped and split once per send, in one batch,
+        unless it could reach the message's limit: then at once, so the next message opens
+        on the token that fills this one even if the model pauses after it."""
         self.text += delta
-        await self._apply(self._splitter.feed(self._escaper.feed(delta)))
+        self._unescaped += delta
+        if len(self._unescaped) > self._batch_room:
+            await self._escape()
         writer = self._writer
         if writer is None or self._replies.clock() - self._last_send >= self._replies.interval(
             writer
@@ -256,10 +267,11 @@ class StreamingReply:
             return None
         marked = f"\n\n_{notice}_"
         self.text += marked
-        await self._apply(self._splitter.feed(self._escaper.feed(marked)))
+        self._unescaped += marked
         return await self._end(feedback=False)
 
     async def _end(self, *, feedback: bool) -> str | None:
+        await self._escape()
         await self._apply([*self._splitter.feed(self._escaper.finish()), *self._splitter.finish()])
         self._settle_status()
         if self._writer is None and not self._pending:
@@ -299,7 +311,16 @@ class StreamingReply:
             self._writer = None
             self._pending = segment.start_with
 
+    async def _escape(self) -> None:
+        """Pass the text taken since the last batch through the escaper and the splitter."""
+        if self._unescaped:
+            unescaped, self._unescaped = self._unescaped, ""
+            await self._apply(self._splitter.feed(self._escaper.feed(unescaped)))
+        room = self._splitter.room() // _UNITS_PER_CHARACTER
+        self._batch_room = room - self._escaper.holding
+
     async def _send(self) -> None:
+        await self._escape()
         if not self._pending:
             return
         if self._writer is None:

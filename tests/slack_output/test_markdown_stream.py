@@ -80,6 +80,29 @@ def test_random_chunkings_keep_the_rules(
         assert bool(before.closing) == bool(after.opening)
 
 
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize(("limit", "max_chunk"), [(12_000, 400), (400, 60), (300, 3)])
+def test_text_within_the_room_never_cuts_and_the_room_is_not_empty_far_from_the_limit(
+    seed: int, limit: int, max_chunk: int
+) -> None:
+    rng = random.Random(seed)
+    long_fence = "`" * (limit // 4) + "py\n"  # its closing is as long as it is
+    text = long_answer(seed, size=5 * limit).replace("```python\n", long_fence)
+    splitter = StreamSplitter(limit, lookahead=limit // 10)
+    checked = start = 0
+    while start < len(text):
+        chunk = text[start : start + rng.randint(1, max_chunk)]
+        room = splitter.room()
+        segments = splitter.feed(chunk)
+        if 2 * slack_length(chunk) <= room:
+            checked += 1
+            assert all(isinstance(segment, AppendText) for segment in segments)
+        start += len(chunk)
+    assert checked >= len(text) / max_chunk / 4
+    fresh = StreamSplitter(limit)
+    assert fresh.room() == limit - 2
+
+
 def test_text_is_passed_on_at_once_far_from_the_limit() -> None:
     splitter = StreamSplitter(limit=1_000, lookahead=100)
     assert splitter.feed("Hello, ") == [AppendText("Hello")]

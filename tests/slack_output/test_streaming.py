@@ -6,7 +6,8 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import SlackDeliveryError
-from bot.slack_output.markdown_split import slack_length
+from bot.slack_output.markdown_split import NextMessage, StreamSplitter, slack_length
+from bot.slack_output.safe_text import MarkdownEscaper, escape_markdown
 from bot.slack_output.streaming import SlackReplies, StreamingReply
 from tests.fakes.slack import FakeSlack
 from tests.slack_output.streaming_helpers import long_answer, markdown_of, open_fence, rejoin
@@ -66,6 +67,46 @@ async def test_a_2000_token_answer_costs_a_bounded_number_of_calls_natively(
     # Bound: 2 per message (start, stop) + one send per interval of the answer's duration.
     assert _writes(fake_slack) <= 2 * len(messages) + 20 / 0.5
     assert fake_slack.calls_to("chat.update") == []
+
+
+async def test_tokens_between_sends_go_out_together_escaped_as_the_whole_answer(
+    fake_slack: FakeSlack,
+) -> None:
+    text = "Hi <!channel> see [x](javascript:alert(1)) and <@U123>, " * 20
+    tokens = [text[i : i + 3] for i in range(0, len(text), 3)]  # cuts inside every mention
+    clock = Clock()
+    reply = _open(_replies(fake_slack, clock))
+    await _stream(reply, tokens, clock, step=0.01)  # fifty tokens per 0.5 s interval
+
+    [message] = fake_slack.thread("C0001", THREAD)
+    assert markdown_of(message) == escape_markdown(text)
+    assert len(fake_slack.calls_to("chat.appendStream")) <= len(tokens) * 0.01 / 0.5 + 1
+
+
+def _filling_token(tokens: list[str]) -> int:
+    """The index of the token that fills the first message, escaping and splitting per token."""
+    escaper, splitter = MarkdownEscaper(), StreamSplitter()
+    for index, token in enumerate(tokens):
+        if any(isinstance(s, NextMessage) for s in splitter.feed(escaper.feed(token))):
+            return index
+    raise AssertionError("the answer fits one message")
+
+
+async def test_the_next_message_opens_on_the_token_that_fills_one_though_no_send_is_due(
+    fake_slack: FakeSlack,
+) -> None:
+    text = long_answer().replace("print(", "<@U1> <!here> print(")  # escaping lengthens it
+    tokens = [text[i : i + 5] for i in range(0, len(text), 5)]
+    filling = _filling_token(tokens)
+    reply = _open(_replies(fake_slack, Clock()))  # the clock stands: no send falls due
+    for token in tokens[:filling]:
+        await reply.append(token)
+    assert len(fake_slack.thread("C0001", THREAD)) == 1
+
+    await reply.append(tokens[filling])  # then the model pauses
+    first, second = fake_slack.thread("C0001", THREAD)
+    assert not first.streaming and second.streaming
+    assert slack_length(markdown_of(first)) <= 12_000
 
 
 async def test_unknown_method_falls_back_to_updates_at_most_once_a_second_and_is_remembered(
