@@ -271,19 +271,15 @@ class ApiConnection:
     async def _event_data(
         self, events: AsyncGenerator[ServerSentEvent, None], what: str
     ) -> AsyncGenerator[str, None]:
-        while True:
-            with _converting_errors(what, self._on_error):
-                try:
-                    event = await anext(events)
-                except StopAsyncIteration:
-                    return
-                except httpx.ReadTimeout as exc:
-                    idle = ModelTimeout(
-                        f"model stream idle for over {self._idle_timeout:g}s on {what}"
-                    )
-                    self._on_error(idle)
-                    raise idle from exc
-            yield event.data
+        # Entered once per stream, not per event: nothing the reader does is thrown in here.
+        with _converting_errors(what, self._on_error):
+            try:
+                async for event in events:
+                    yield event.data
+            except httpx.ReadTimeout as exc:
+                idle = ModelTimeout(f"model stream idle for over {self._idle_timeout:g}s on {what}")
+                self._on_error(idle)
+                raise idle from exc
 
     async def download(self, url: str, *, max_bytes: int) -> bytes:
         """GET an image URL the server returned: without our credentials, following no

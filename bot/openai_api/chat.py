@@ -103,6 +103,11 @@ class ChatDelta:
     def has_content(self) -> bool:
         return bool(self.text or self.reasoning or self.fragments)
 
+    @property
+    def is_plain(self) -> bool:
+        """Only text or reasoning: what the reader of a stream is given before its end."""
+        return not (self.done or self.finish_reason or self.usage or self.fragments)
+
 
 @dataclass(frozen=True, slots=True)
 class ChatResult:
@@ -164,13 +169,13 @@ async def stream_chat(
     )
     async with started.stack:
         tally = _Tally()
-        deltas = started.all_deltas()
-        started.stack.push_async_callback(deltas.aclose)
         try:
-            async for delta in deltas:
-                tally.add(delta)
-                if delta.text or delta.reasoning:
-                    yield ChatDelta(delta.text, reasoning=delta.reasoning)
+            for delta in started.head:
+                if (shown := tally.take(delta)) is not None:
+                    yield shown
+            async for delta in started.rest:
+                if (shown := tally.take(delta)) is not None:
+                    yield shown
         except ModelError as exc:
             raise ModelStreamInterrupted(
                 f"model stream broke after some text: {exc}", partial_text=tally.text()
@@ -186,19 +191,12 @@ async def stream_chat(
 
 @dataclass(slots=True)
 class _Started:
-    """An open stream that has produced its first text; ``events`` is None when the stream
-    already ended without any."""
+    """An open stream that has produced its first text (or ended without any): ``head`` is
+    what it said up to then, ``rest`` the deltas still to come (none if it ended)."""
 
     stack: AsyncExitStack
     head: list[ChatDelta]
-    events: AsyncIterator[ChatDelta] | None
-
-    async def all_deltas(self) -> AsyncGenerator[ChatDelta, None]:
-        for delta in self.head:
-            yield delta
-        if self.events is not None:
-            async for delta in self.events:
-                yield delta
+    rest: AsyncIterator[ChatDelta]
 
 
 async def _start(api: ApiConnection, body: dict[str, Any]) -> _Started:
@@ -210,8 +208,8 @@ async def _start(api: ApiConnection, body: dict[str, Any]) -> _Started:
         async for delta in events:
             head.append(delta)
             if delta.has_content:  # past this point a retry could show or run things twice
-                return _Started(stack, head, events)
-        return _Started(stack, head, None)
+                break
+        return _Started(stack, head, events)
     except BaseException:
         await stack.aclose()
         raise
@@ -242,12 +240,19 @@ class _Tally:
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
 
-    def add(self, delta: ChatDelta) -> None:
+    def take(self, delta: ChatDelta) -> ChatDelta | None:
+        """Count ``delta`` in; return what the stream's reader is shown of it (its text and
+        reasoning), or None when it has neither."""
         self._parts.append(delta.text)
+        if delta.is_plain:
+            return delta if delta.text or delta.reasoning else None
         for fragment in delta.fragments:
             self._add_fragment(fragment)
         self.finish_reason = delta.finish_reason or self.finish_reason
         self.usage = delta.usage or self.usage
+        if delta.text or delta.reasoning:
+            return ChatDelta(delta.text, reasoning=delta.reasoning)
+        return None
 
     def _add_fragment(self, fragment: dict[str, Any]) -> None:
         index = fragment.get("index")

@@ -48,6 +48,8 @@ async def test_stream_yields_text_then_finish_and_usage() -> None:
     assert last.usage is not None
     assert last.usage.completion_tokens == len(answer) // 4
     assert not any(d.done for d in deltas[:-1])
+    # The last text came in the chunk that said how it finished: only the end delta says so.
+    assert all((d.finish_reason, d.usage) == (None, None) for d in deltas[:-1])
 
 
 async def test_stream_request_body_and_headers() -> None:
