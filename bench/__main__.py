@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {machine()}; load average {at_start} at start", flush=True)
     print(f"Options: {options}\n", flush=True)
     runs = asyncio.run(run_all(options))
-    checked = budgets.check(runs)
+    checked = budgets.check(runs, options)
     print(render_budgets(checked))
     at_end = _load()
     print(f"Load average at end: {at_end}")

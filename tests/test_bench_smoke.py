@@ -82,6 +82,10 @@ def test_bench_runs_at_a_tiny_size_and_prints_its_table(tmp_path: Path) -> None:
     judged = {(b["figure"], b["met"] is not None) for b in report["budgets"]}
     assert ("Slack reads to rebuild history", True) in judged
     assert ("RSS idle", True) in judged
+    # Answers of 3 tokens are not what the rate budgets are set for: shown, not judged.
+    [rate] = [b for b in report["budgets"] if b["figure"].startswith("sustained rate")]
+    assert rate["met"] is None
+    assert rate["measured"].endswith("(answers not as budgeted)")
 
 
 @pytest.mark.postgres
@@ -94,6 +98,8 @@ def test_bench_compares_two_processes_with_one_on_postgresql(tmp_path: Path) -> 
     _assert_every_delivery_answered_and_measured(one)
     _assert_every_delivery_answered_and_measured(two)
     [scale_out] = [b for b in report["budgets"] if b["figure"].startswith("two processes")]
-    assert scale_out["met"] is not None
-    assert re.match(r"[\d.]+× \(\d+/s vs \d+/s\)", scale_out["measured"])
+    assert scale_out["met"] is None  # measured, but with answers it is not budgeted for
+    assert re.fullmatch(
+        r"[\d.]+× \(\d+/s vs \d+/s\) \(answers not as budgeted\)", scale_out["measured"]
+    )
     assert "### PostgreSQL, 2 processes" in out
