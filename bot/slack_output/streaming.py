@@ -208,7 +208,7 @@ class StreamingReply:
         self._splitter = StreamSplitter()
         self._writer: MessageWriter | None = None
         self._unescaped = ""  # the model's text not yet through the escaper and splitter
-        self._batch_room = self._splitter.room() // _UNITS_PER_CHARACTER
+        self._batch_room = self._room_for_batch()
         self._pending = ""  # Markdown of the current message not yet sent to Slack
         self._last_send = 0.0
         self.text = ""
@@ -316,8 +316,12 @@ class StreamingReply:
         if self._unescaped:
             unescaped, self._unescaped = self._unescaped, ""
             await self._apply(self._splitter.feed(self._escaper.feed(unescaped)))
-        room = self._splitter.room() // _UNITS_PER_CHARACTER
-        self._batch_room = room - self._escaper.holding
+        self._batch_room = self._room_for_batch()
+
+    def _room_for_batch(self) -> int:
+        """Characters of the model's text that may wait unescaped: none of them can fill
+        the message, counting those the escaper still holds."""
+        return self._splitter.room() // _UNITS_PER_CHARACTER - self._escaper.holding
 
     async def _send(self) -> None:
         await self._escape()
