@@ -10,7 +10,9 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.store.advisory import advisory_key
+from bot.store.db import is_sqlite
 from bot.store.models import Base
+from bot.store.sqlite_driver import OneTripDBAPI
 
 target_metadata = Base.metadata
 # Replicas started together on a fresh PostgreSQL all run ``migrate``: one upgrades, the others
@@ -44,7 +46,11 @@ def _run(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
-    engine = create_async_engine(_url(), poolclass=pool.NullPool, hide_parameters=True)
+    url = _url()
+    # On SQLite, the bot's driver module: a database that cannot be opened has stopped its
+    # driver thread before the error leaves (``sqlite_driver``), not while the process exits.
+    driver = {"module": OneTripDBAPI()} if is_sqlite(url) else {}
+    engine = create_async_engine(url, poolclass=pool.NullPool, hide_parameters=True, **driver)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()

@@ -15,6 +15,7 @@ every statement of the bot through this cursor.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -28,6 +29,7 @@ from sqlalchemy.dialects.sqlite.aiosqlite import (
     AsyncAdapt_aiosqlite_dbapi,
 )
 from sqlalchemy.util import EMPTY_DICT
+from sqlalchemy.util.concurrency import await_
 
 _Ran = tuple[Any, int, int | None, list[Any]]
 """What a statement left on its cursor: description, rowcount, lastrowid, rows."""
@@ -109,4 +111,15 @@ class OneTripDBAPI(AsyncAdapt_aiosqlite_dbapi):
         super().__init__(aiosqlite, sqlite3)
 
     def connect(self, *arg: Any, **kw: Any) -> AsyncAdapt_aiosqlite_connection:
-        return _OneTripConnection(self, super().connect(*arg, **kw)._connection)
+        """The adapter's connect, but a connection that failed to open has stopped its
+        driver thread when the error is raised. aiosqlite only queues that stop; a thread
+        still stopping when the event loop closes (``python -m bot check`` exits at once when
+        the database is unreachable) dies with a "loop is closed" traceback."""
+        connection = aiosqlite.connect(*arg, **kw)
+        connection._thread.daemon = True  # as SQLAlchemy's adapter sets it
+        try:
+            opened: Any = await_(connection)  # SQLAlchemy types it as its DBAPI protocol
+        except BaseException:
+            await_(asyncio.to_thread(connection._thread.join))
+            raise
+        return _OneTripConnection(self, opened)

@@ -3,6 +3,7 @@ statement returns (rows, row counts, generated keys, errors) is what the stock a
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import aiosqlite
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import create_engine
@@ -91,3 +92,22 @@ async def test_a_refused_statement_raises_as_sqlalchemy_names_it_and_rolls_back(
             await connection.execute(insert(_notes).values(body="once"))
     async with engine.connect() as connection:
         assert (await connection.execute(select(_notes.c.body))).all() == []
+
+
+def _driver_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.endswith("(_connection_worker_thread)")]
+
+
+async def test_a_database_that_cannot_be_opened_leaves_no_driver_thread_running(
+    tmp_path: Path,
+) -> None:
+    # A driver thread still stopping when the loop closes dies with a traceback.
+    missing = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    before = _driver_threads()
+    try:
+        with pytest.raises(OperationalError):
+            async with missing.connect():
+                pass
+        assert [t for t in _driver_threads() if t not in before] == []
+    finally:
+        await missing.dispose()

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
 
 from bot.store._upsert import upsert
+from bot.store.db import create_engine
 from bot.store.feedback_repo import FeedbackRepository
 from bot.store.health import database_unreachable_reason
 from bot.store.models import Feedback
@@ -42,8 +43,8 @@ async def test_upsert_inserts_then_overwrites_only_the_update_columns(database_u
 
 
 async def test_database_probe_says_why_it_is_unreachable(sqlite_url: str, tmp_path: Path) -> None:
-    reachable = create_async_engine(sqlite_url)
-    missing = create_async_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
+    reachable = create_engine(sqlite_url)  # the bot's engines, as ``python -m bot check`` has
+    missing = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'no' / 'such' / 'dir.db'}")
     try:
         assert await database_unreachable_reason(reachable) is None
         assert await database_unreachable_reason(missing) == "OperationalError"
