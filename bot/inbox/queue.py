@@ -102,6 +102,10 @@ class Inbox:
     def in_flight(self) -> int:
         return len(self._running)
 
+    def _has_work(self) -> bool:
+        """Work running or about to: what the loop-lag watcher watches for."""
+        return bool(self._running) or self._reserved > 0
+
     async def accept(self, delivery: Delivery) -> bool:
         """Record a delivery durably; False for a duplicate, or one its kind does not admit.
 
@@ -176,6 +180,7 @@ class Inbox:
         loop lags (a saturated loop would make every acknowledgement wait; deliveries then
         wait as pending); otherwise what ``concurrency`` leaves, and no more than what is left
         of ``STARTS_PER_TICK`` in this tick. Under ``_counts``."""
+        self._lag.wake()  # it sleeps while there is no work
         if self._lag.ticks != self._tick:
             self._tick, self._started_in_tick = self._lag.ticks, 0
         if not self._accepting or self._lag.saturated:
@@ -304,7 +309,7 @@ class Inbox:
     async def start(self) -> None:
         """Start on the loop that runs the inbox's work."""
         self._here = LoopRunner(asyncio.get_running_loop())
-        self._lag.start()
+        self._lag.start(busy=self._has_work)
         self._sweeps.start()
 
     async def stop(self, deadline: float) -> None:

@@ -1,6 +1,6 @@
-"""The queue on a real database with probe handlers: how many deliveries start at once, what a
-delivery recorded while the process stops becomes, a wake that comes during a sweep, and an
-error after a delivery was completed."""
+"""The queue on a real database with probe handlers: how many deliveries start at once, the
+loop-lag watcher resting while nothing runs, what a delivery recorded while the process stops
+becomes, a wake that comes during a sweep, and an error after a delivery was completed."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from bot.loop_lag import LoopLag
 from bot.store.db import create_engine, create_session_factory
 from bot.store.inbox_repo import InboxRepository
 from bot.store.models import InboxStatus
+from tests.polling import until
 from tests.reliability.conftest import inbox_rows
 
 
@@ -78,6 +79,26 @@ async def test_intake_and_the_sweep_share_the_starts_of_a_tick(engine: AsyncEngi
         lag.ticks += 1
         assert await inbox.sweep() == 15 - (STARTS_PER_TICK - 3)
         assert inbox.in_flight == 18
+    finally:
+        probe.release.set()
+        await inbox.stop(time.monotonic() + 5)
+
+
+async def test_the_lag_watcher_rests_while_idle_and_work_wakes_it(engine: AsyncEngine) -> None:
+    lag, probe = LoopLag(interval=0.01), _Probe()
+    inbox = Inbox(
+        create_session_factory(engine), {"probe": probe}, lease_seconds=30, concurrency=10, lag=lag
+    )
+    await inbox.start()
+    try:
+        await until(lambda: lag.sleeping, 5, poll=0.005)
+        assert await inbox.accept(_delivery("EvAfterQuiet"))
+        assert inbox.in_flight == 1  # started at once, not left pending for the sweep
+        ticks = lag.ticks
+        await until(lambda: lag.ticks >= ticks + 3, 5, poll=0.005)  # watched while it runs
+        probe.release.set()
+        await until(lambda: lag.sleeping, 5, poll=0.005)  # and at rest once it is done
+        assert inbox.in_flight == 0 and probe.seen == ["EvAfterQuiet"]
     finally:
         probe.release.set()
         await inbox.stop(time.monotonic() + 5)

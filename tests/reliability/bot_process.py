@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -17,6 +16,7 @@ from tests.fakes.bot_env import bot_env as fake_env
 from tests.fakes.openai import FakeOpenAI
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_requests import event_body, mention_event, new_ts, signed_headers
+from tests.polling import until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,13 +40,6 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-async def until(check: Callable[[], Awaitable[bool]], seconds: float) -> None:
-    """Poll something another process changes (nothing to await across processes)."""
-    async with asyncio.timeout(seconds):
-        while not await check():  # noqa: ASYNC110 - another process: nothing to await
-            await asyncio.sleep(0.02)
 
 
 class BotProcess:
