@@ -50,12 +50,14 @@ class LoopLag:
 
     async def stop(self) -> None:
         await self._task.stop()
+        self._loop = None  # a wake after this has nothing to resume
 
     def wake(self) -> None:
         """Work is about to start: watch again if the watcher sleeps. Cheap when it does not."""
-        if self.sleeping and self._loop is not None:
+        loop = self._loop
+        if self.sleeping and loop is not None:
             self.sleeping = False
-            self._loop.call_soon_threadsafe(self._awake.set)
+            loop.call_soon_threadsafe(self._awake.set)
 
     async def _watch(self) -> None:
         while True:
@@ -72,8 +74,10 @@ class LoopLag:
         ``busy`` is asked again, so work that ``busy`` misses finds it set and wakes this."""
         self._awake.clear()
         self.sleeping = True
-        if not self._busy():
-            self.lag = 0.0
-            self.ticks += 1  # what starts after a quiet spell starts in a tick of its own
-            await self._awake.wait()
-        self.sleeping = False
+        try:
+            if not self._busy():
+                self.lag = 0.0
+                self.ticks += 1  # what starts after a quiet spell starts in a tick of its own
+                await self._awake.wait()
+        finally:
+            self.sleeping = False

@@ -1,5 +1,5 @@
-"""The loop-lag watcher: it measures a blocked loop, rests while there is no work, and wakes
-for work from another thread with a tick of its own."""
+"""The loop-lag watcher: it measures a blocked loop, rests while there is no work, wakes for
+work from another thread with a tick of its own, and takes no wakes once stopped."""
 
 from __future__ import annotations
 
@@ -82,3 +82,13 @@ async def test_a_rest_forgets_the_lag_it_had() -> None:
         assert not lag.saturated  # an idle loop is not a saturated one
     finally:
         await lag.stop()
+
+
+async def test_stopped_while_resting_it_takes_no_more_wakes() -> None:
+    lag = LoopLag(interval=INTERVAL)
+    lag.start(busy=lambda: False)
+    await _until(lambda: lag.sleeping)
+    await lag.stop()
+    assert not lag.sleeping
+    lag.wake()  # as a delivery arriving during shutdown would: nothing to resume, no error
+    assert not lag.sleeping

@@ -180,10 +180,12 @@ class Inbox:
         loop lags (a saturated loop would make every acknowledgement wait; deliveries then
         wait as pending); otherwise what ``concurrency`` leaves, and no more than what is left
         of ``STARTS_PER_TICK`` in this tick. Under ``_counts``."""
-        self._lag.wake()  # it sleeps while there is no work
         if self._lag.ticks != self._tick:
             self._tick, self._started_in_tick = self._lag.ticks, 0
-        if not self._accepting or self._lag.saturated:
+        if not self._accepting:
+            return 0
+        self._lag.wake()  # it rests while there is no work
+        if self._lag.saturated:
             return 0
         free = self._concurrency - self.in_flight - self._reserved
         return max(0, min(free, STARTS_PER_TICK - self._started_in_tick))
