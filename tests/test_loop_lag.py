@@ -24,7 +24,7 @@ async def _until(condition: Callable[[], bool]) -> None:
 
 
 async def test_a_blocked_loop_shows_as_lag_and_a_free_one_does_not() -> None:
-    lag = LoopLag(interval=INTERVAL, limit=0.02, smoothing=1.0)
+    lag = LoopLag(interval=INTERVAL, limit=0.05, smoothing=1.0)  # a busy test machine's slack
     lag.start()
     try:
         await _until(lambda: lag.ticks >= 3)
